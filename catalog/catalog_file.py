@@ -1,0 +1,226 @@
+"""The catalog file: the legacy listing envelope plus optional `members` (operations.md).
+
+Reading is strict: a wrong type is an error, never a silent conversion, and every error names
+the entry's position (1-based), its id and the field.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Annotated, Any, BinaryIO, Literal
+
+import orjson
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+from .models import CHECKSUM_PATTERN, MAX_INT32, MAX_INT64, Image, ImageMember
+from .timestamps import TimestampError, format_timestamp, parse_timestamp
+
+# legacy-api.md §4, in the order the listing writes them.
+LISTING_KEYS = (
+    "id",
+    "name",
+    "status",
+    "container_format",
+    "disk_format",
+    "size",
+    "virtual_size",
+    "checksum",
+    "min_ram",
+    "min_disk",
+    "is_public",
+    "protected",
+    "owner",
+    "created_at",
+    "updated_at",
+    "deleted",
+    "deleted_at",
+    "properties",
+)
+
+
+class CatalogFileError(ValueError):
+    """The file cannot be imported; the message says where and why, in one line."""
+
+
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a time string such as 2016-05-22T06:04:20.425843")
+    try:
+        return parse_timestamp(value)
+    except TimestampError as error:
+        raise ValueError(str(error)) from None
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a UUID string")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValueError(f"not a UUID: {value!r}") from None
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
+ImageId = Annotated[uuid.UUID, BeforeValidator(_uuid)]
+Text255 = Annotated[StrictStr, Field(max_length=255)]
+Size = Annotated[StrictInt, Field(ge=0, le=MAX_INT64)]
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_INT32)]
+PropertyKey = Annotated[StrictStr, Field(min_length=1, max_length=255)]
+
+
+class CatalogMember(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    member_id: Annotated[StrictStr, Field(min_length=1, max_length=255)]
+    can_share: StrictBool = False
+    status: Literal[tuple(ImageMember.Status.values)] = ImageMember.Status.PENDING.value
+
+
+class CatalogEntry(BaseModel):
+    """One image of a catalog file, validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: ImageId | None = None
+    name: Text255 | None = None
+    status: Literal[tuple(Image.Status.values)] = Image.Status.QUEUED.value
+    container_format: Literal[tuple(Image.ContainerFormat.values)] | None = None
+    disk_format: Literal[tuple(Image.DiskFormat.values)] | None = None
+    size: Size | None = None
+    virtual_size: Size | None = None
+    checksum: Annotated[StrictStr, Field(pattern=CHECKSUM_PATTERN)] | None = None
+    min_ram: Count = 0
+    min_disk: Count = 0
+    is_public: StrictBool = False
+    protected: StrictBool = False
+    owner: Text255 | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    deleted: StrictBool = False
+    deleted_at: Timestamp | None = None
+    properties: dict[PropertyKey, StrictStr] = Field(default_factory=dict)
+    members: list[CatalogMember] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _deleted_at_only_when_deleted(self):
+        if self.deleted_at is not None and not self.deleted:
+            raise ValueError("deleted_at: set, but deleted is false")
+        member_ids = [member.member_id for member in self.members]
+        if len(member_ids) != len(set(member_ids)):
+            raise ValueError("members: a project is listed twice")
+        return self
+
+    def image_fields(self, *, now: datetime) -> dict[str, Any]:
+        """The Image column values this entry stands for, defaults filled in."""
+        created_at = self.created_at or now
+        updated_at = self.updated_at or now
+        deleted_at = self.deleted_at
+        if self.deleted and deleted_at is None:
+            deleted_at = updated_at
+        fields = {key: getattr(self, key) for key in LISTING_KEYS if key != "properties"}
+        fields.update(
+            id=self.id or uuid.uuid4(),
+            created_at=created_at,
+            updated_at=updated_at,
+            deleted_at=deleted_at,
+        )
+        return fields
+
+
+def _describe(error: ValidationError, position: int, raw: Any) -> str:
+    first = error.errors()[0]
+    # ("properties", "", "[key]") reads as properties.'' : the key itself is at fault.
+    parts = [part for part in first["loc"] if part != "[key]"]
+    field = ".".join(str(part) if part != "" else "''" for part in parts) or "entry"
+    message = first["msg"]
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+        # A model-level check names its field at the start of its own message.
+        if field == "entry" and ": " in message:
+            field, message = message.split(": ", 1)
+    raw_id = raw.get("id") if isinstance(raw, dict) else None
+    return f"entry {position} (id {raw_id or 'none'}): {field}: {message}"
+
+
+def parse_entries(raw_entries: Iterable[Any]) -> list[CatalogEntry]:
+    """Validate every entry; the first bad one raises CatalogFileError naming it."""
+    entries = []
+    seen_ids = {}
+    for position, raw in enumerate(raw_entries, start=1):
+        try:
+            entry = CatalogEntry.model_validate(raw)
+        except ValidationError as error:
+            raise CatalogFileError(_describe(error, position, raw)) from None
+        if entry.id is not None:
+            if entry.id in seen_ids:
+                raise CatalogFileError(
+                    f"entry {position} (id {entry.id}): id: "
+                    f"the same id as entry {seen_ids[entry.id]}"
+                )
+            seen_ids[entry.id] = position
+        entries.append(entry)
+    return entries
+
+
+def read_catalog(stream: BinaryIO) -> list[CatalogEntry]:
+    """Read and validate a whole catalog file."""
+    data = stream.read()
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise CatalogFileError(f"not a JSON document: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("images"), list):
+        raise CatalogFileError('not a catalog file: expected {"images": [...]} at the top')
+    extra = set(document) - {"images"}
+    if extra:
+        raise CatalogFileError(f"not a catalog file: unexpected top-level key {sorted(extra)[0]!r}")
+    return parse_entries(document["images"])
+
+
+def entry_for_export(image: Image) -> dict[str, Any]:
+    """One image as a catalog file entry: the listing's 18 keys plus `members`.
+
+    Unlike the listing, a deleted image keeps its properties here, so that an export
+    imported into an empty database gives the same catalog.
+    """
+    entry = {
+        "id": str(image.id),
+        **{key: getattr(image, key) for key in LISTING_KEYS[1:13]},
+        "created_at": format_timestamp(image.created_at),
+        "updated_at": format_timestamp(image.updated_at),
+        "deleted": image.deleted,
+        "deleted_at": format_timestamp(image.deleted_at),
+        "properties": {prop.key: prop.value for prop in image.properties.all()},
+    }
+    members = [
+        {"member_id": m.member_id, "can_share": m.can_share, "status": m.status}
+        for m in image.members.all()
+    ]
+    if members:
+        entry["members"] = members
+    return entry
+
+
+def write_catalog(images: Iterable[Image], write: Callable[[str], Any]) -> int:
+    """Write images as a catalog file, one entry per line; returns how many were written."""
+    count = 0
+    write('{"images": [')
+    for count, image in enumerate(images, start=1):
+        write("\n" if count == 1 else ",\n")
+        write(orjson.dumps(entry_for_export(image)).decode())
+    write("\n]}\n" if count else "]}\n")
+    return count

@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from catalog.services import TokenError, token_find, token_revoke
+
+
+class Command(BaseCommand):
+    help = "Revoke an API token at once, by its name or the first characters of its secret."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name_or_prefix", help="The token's name, or its secret's prefix.")
+
+    def handle(self, *args, name_or_prefix, **options):
+        try:
+            token = token_find(name_or_prefix)
+        except TokenError as error:
+            raise CommandError(str(error)) from None
+        token_revoke(token=token)
+        self.stdout.write(self.style.SUCCESS(f"revoked token {token.name!r}"))
