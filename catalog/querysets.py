@@ -1,6 +1,7 @@
 """The read vocabulary for images, shared by the API, the admin and the commands."""
 
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 
 
 class ImageQuerySet(models.QuerySet):
@@ -13,3 +14,20 @@ class ImageQuerySet(models.QuerySet):
         return self.filter(deleted=False).exclude(
             status__in=[self.model.Status.KILLED, self.model.Status.PENDING_DELETE]
         )
+
+    def visible_to(self, *, project, is_admin=False, is_public=True):
+        """legacy-api.md §2, Glance v1's visibility table.
+
+        `is_public` is True (also when the parameter is absent), False, or None (`none`);
+        only an admin's `is_public` changes anything.
+        """
+        if is_admin and is_public is None:
+            return self
+        if is_admin and is_public is False:
+            return self.filter(is_public=False)
+        if project is None:
+            return self.filter(is_public=True)
+        from .models import ImageMember
+
+        shared = ImageMember.objects.filter(image=OuterRef("pk"), member_id=project)
+        return self.filter(Q(is_public=True) | Q(owner=project) | Q(Exists(shared)))

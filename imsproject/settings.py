@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "catalog.api.middleware.LegacyApiMiddleware",
 ]
 
 ROOT_URLCONF = "imsproject.urls"
@@ -157,6 +158,32 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+}
+
+# ------------------------------------------------------------------------------
+# The API (Django REST framework, drf-spectacular)
+# ------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["catalog.api.rendering.LegacyJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "catalog.api.rendering.AlwaysJSON",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["catalog.api.auth.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["catalog.api.auth.CanReadImages"],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "catalog.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "IMS image catalog: legacy image API (OpenStack Glance v1 / IMS v1.1)",
+    "DESCRIPTION": "Read-only listing of virtual-machine images, as Huawei Cloud IMS's "
+    "deprecated OpenStack-native v1.1 API and OpenStack Glance v1 served it.",
+    "VERSION": "1.1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "PREPROCESSING_HOOKS": ["catalog.api.schema.legacy_endpoints"],
 }
 
 # ------------------------------------------------------------------------------

@@ -1,0 +1,179 @@
+"""Which images a listing matches (legacy-api.md §2 and §3).
+
+Filter names are spelled as the API spells them. Bad values are never dropped silently, as
+django-filter does by default: each field raises Glance's own message, and the view answers
+400 with the first one. Names the API does not know are ignored, as Glance ignored them.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Left
+
+from catalog.models import MAX_INT32, MAX_INT64, PROPERTY_VALUE_INDEX_PREFIX, Image, ImageProperty
+from catalog.timestamps import TimestampError, parse_timestamp
+
+PROPERTY_PREFIX = "property-"
+# An echoed value is cut, so a 100 KB parameter does not come back as a 100 KB message.
+ECHO_LIMIT = 100
+
+
+def echo(value: str) -> str:
+    return value if len(value) <= ECHO_LIMIT else value[:ECHO_LIMIT] + "..."
+
+
+class LiteralField(forms.Field):
+    """Any string, the empty one included; None only when the parameter is absent."""
+
+    def to_python(self, value):
+        return value
+
+    def validate(self, value):
+        pass
+
+
+class CountField(forms.Field):
+    """A whole number >= 0, as Glance checked `size_min`, `size_max`, `min_ram`, `min_disk`."""
+
+    def __init__(self, *, name: str, maximum: int, **kwargs):
+        super().__init__(**kwargs)
+        self.name, self.maximum = name, maximum
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        text = value.strip()
+        # isdecimal() first: int() accepts "+1", "1_000" and other Unicode digits.
+        if text.isascii() and text.isdecimal() and len(text) <= len(str(self.maximum)):
+            number = int(text)
+            if number <= self.maximum:
+                return number
+        raise forms.ValidationError(f"Bad value passed to filter {self.name} got {echo(value)}")
+
+
+class BooleanParameterField(forms.Field):
+    """`true`/`1`, `false`/`0` or `none`, any case; None stands for `none`."""
+
+    NONE = "none"
+
+    def __init__(self, *, name: str, none_message: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.name, self.none_message = name, none_message
+
+    def clean(self, value):
+        if value is None:
+            return None
+        word = value.lower()
+        if word in ("true", "1"):
+            return True
+        if word in ("false", "0"):
+            return False
+        if word == self.NONE:
+            if self.none_message:
+                raise forms.ValidationError(self.none_message)
+            return self.NONE
+        raise forms.ValidationError(f"Bad value passed to filter {self.name} got {echo(value)}")
+
+
+class TimestampField(forms.Field):
+    def clean(self, value):
+        if value is None:
+            return None
+        try:
+            return parse_timestamp(value)
+        except TimestampError:
+            raise forms.ValidationError("Unrecognized changes-since value") from None
+
+
+class ExactFilter(django_filters.Filter):
+    field_class = LiteralField
+
+    def filter(self, qs, value):
+        # legacy-api.md §3: a value is taken literally, an empty one included.
+        return qs if value is None else qs.filter(**{self.field_name: value})
+
+
+class CountFilter(django_filters.Filter):
+    field_class = CountField
+
+    def filter(self, qs, value):
+        return (
+            qs if value is None else qs.filter(**{f"{self.field_name}__{self.lookup_expr}": value})
+        )
+
+
+class BooleanFilter(django_filters.Filter):
+    field_class = BooleanParameterField
+
+
+class TimestampFilter(django_filters.Filter):
+    field_class = TimestampField
+
+
+class ImageFilter(django_filters.FilterSet):
+    name = ExactFilter()
+    status = ExactFilter()
+    container_format = ExactFilter()
+    disk_format = ExactFilter()
+    size_min = CountFilter(field_name="size", lookup_expr="gte", name="size_min", maximum=MAX_INT64)
+    size_max = CountFilter(field_name="size", lookup_expr="lte", name="size_max", maximum=MAX_INT64)
+    min_ram = CountFilter(lookup_expr="exact", name="min_ram", maximum=MAX_INT32)
+    min_disk = CountFilter(lookup_expr="exact", name="min_disk", maximum=MAX_INT32)
+    protected = BooleanFilter(name="protected", none_message="protected must be True, or False")
+    # Validated here; visibility (filter_queryset) decides what it means.
+    is_public = BooleanFilter(name="is_public", method="ignore")
+    changes_since = TimestampFilter(field_name="updated_at", lookup_expr="gt")
+
+    class Meta:
+        model = Image
+        fields = []
+
+    @classmethod
+    def get_filters(cls):
+        filters = super().get_filters()
+        filters["changes-since"] = filters.pop("changes_since")
+        return filters
+
+    def ignore(self, queryset, name, value):
+        return queryset
+
+    @property
+    def caller(self):
+        return self.request.user
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        queryset = super().filter_queryset(queryset).not_windows()
+        if data.get("changes-since") is None:
+            queryset = queryset.listed()
+        is_public = data.get("is_public")
+        queryset = queryset.visible_to(
+            project=self.caller.project,
+            is_admin=self.caller.is_admin,
+            is_public=None
+            if is_public == BooleanParameterField.NONE
+            else is_public in (None, True),
+        )
+        for key, value in self.property_filters().items():
+            queryset = queryset.filter(Exists(self.property_match(key, value)))
+        return queryset
+
+    def property_filters(self) -> dict[str, str]:
+        return {
+            name.removeprefix(PROPERTY_PREFIX): self.data[name]
+            for name in self.data
+            if name.startswith(PROPERTY_PREFIX)
+        }
+
+    @staticmethod
+    def property_match(key, value):
+        # The index holds a prefix of the value (models.ImageProperty): compare it too, so the
+        # database can use the index, and the whole value for the exact answer.
+        return ImageProperty.objects.alias(
+            value_prefix=Left("value", PROPERTY_VALUE_INDEX_PREFIX)
+        ).filter(
+            image=OuterRef("pk"),
+            key=key,
+            value_prefix=value[:PROPERTY_VALUE_INDEX_PREFIX],
+            value=value,
+        )

@@ -1,0 +1,93 @@
+"""What every API response shares (legacy-api.md §5, §8).
+
+A request id on every response and in the log line for the request; maintenance mode; a
+malformed query string refused before anything reads it; an unreachable database as 503 and
+any other fault as a generic 500 (logged with the request id, never shown).
+"""
+
+import logging
+import time
+import uuid
+from http import HTTPStatus
+from urllib.parse import unquote_to_bytes
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.db import InterfaceError, OperationalError, connections
+
+from .errors import error_response, service_unavailable
+
+logger = logging.getLogger("catalog.api")
+
+REQUEST_ID_HEADER = "X-Openstack-Request-Id"
+NOT_API_PREFIXES = ("/admin/", "/static/")
+
+
+def is_api_path(path: str) -> bool:
+    return not path.startswith(NOT_API_PREFIXES)
+
+
+def query_string_problem(raw: bytes) -> str | None:
+    """Why a query string cannot be read as UTF-8 text without NUL bytes, or None."""
+    for pair in raw.split(b"&"):
+        for part in pair.split(b"=", 1):
+            decoded = unquote_to_bytes(part.replace(b"+", b" "))
+            try:
+                text = decoded.decode("utf-8")
+            except UnicodeDecodeError:
+                return "The query string is not valid UTF-8."
+            if "\x00" in text:
+                name = unquote_to_bytes(pair.split(b"=", 1)[0]).decode("utf-8", "replace")
+                return f"Parameter {name[:100]} contains a NUL character."
+    return None
+
+
+class LegacyApiMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = f"req-{uuid.uuid4()}"
+        started = time.monotonic()
+        response = self.answer(request)
+        response[REQUEST_ID_HEADER] = request.request_id
+        logger.info(
+            "%s %s %s %s %.1fms",
+            request.request_id,
+            request.method,
+            request.get_full_path()[:300],
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        return response
+
+    def answer(self, request):
+        if not is_api_path(request.path):
+            return self.get_response(request)
+        if settings.CATALOG_MAINTENANCE:
+            return service_unavailable("The image service is down for maintenance.")
+        problem = query_string_problem(request.META.get("QUERY_STRING", "").encode("latin-1"))
+        if problem:
+            return error_response(HTTPStatus.BAD_REQUEST, problem)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_api_path(request.path):
+            return None
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            logger.warning("%s database unavailable: %s", request.request_id, exception)
+            # Drop a broken connection now, so the next request connects afresh.
+            for database in connections.all(initialized_only=True):
+                if not database.in_atomic_block and not database.is_usable():
+                    database.close()
+            return service_unavailable("The image service cannot reach its database.")
+        if isinstance(exception, (TooManyFieldsSent, RequestDataTooBig)):
+            return error_response(HTTPStatus.BAD_REQUEST, "Too many or too large parameters.")
+        if isinstance(exception, SuspiciousOperation):
+            return error_response(HTTPStatus.BAD_REQUEST, "The request is malformed.")
+        logger.exception("%s unexpected fault", request.request_id)
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            f"The server has either erred or is incapable of performing the requested "
+            f"operation. Request id: {request.request_id}",
+        )

@@ -1,0 +1,168 @@
+"""Order and keyset paging of the listings (legacy-api.md §3).
+
+The order is `sort_key`, then `created_at`, then `id`, all in `sort_dir`: a total order, so
+pages never repeat or skip an image. A page starts strictly after the marker image, found by
+comparing row values `(sort_key, created_at, id) > (marker's values)`, which both databases
+answer by walking the matching index from that point: no OFFSET, no COUNT.
+
+A null sorts after every value (as PostgreSQL orders by default). The rows with a null sort
+key are walked as a region of their own, so every query still compares non-null values
+against one index; a page that crosses from one region to the next costs one more query.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import F, Field, Func, Q, Value
+from django.db.models.lookups import GreaterThan, LessThan
+
+from catalog.models import Image
+
+from .errors import BadRequest
+
+SORT_KEYS = (
+    "name",
+    "status",
+    "container_format",
+    "disk_format",
+    "size",
+    "id",
+    "created_at",
+    "updated_at",
+)
+SORT_DIRS = ("asc", "desc")
+NULLABLE_SORT_KEYS = frozenset({"name", "container_format", "disk_format", "size"})
+
+
+class RowValue(Func):
+    """`(a, b, c)`: compared as a whole, in the order of the columns."""
+
+    function = ""
+    arg_joiner = ", "
+    template = "(%(expressions)s)"
+    output_field = Field()
+
+
+@dataclass(frozen=True)
+class Region:
+    """Part of the order: the rows matching `condition`, ordered by `columns`."""
+
+    condition: Q
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int
+    marker: uuid.UUID | None
+    sort_key: str
+    sort_dir: str
+
+    @classmethod
+    def from_params(cls, params) -> "PageRequest":
+        return cls(
+            limit=_limit(params.get("limit")),
+            marker=_marker(params.get("marker")),
+            sort_key=_choice(params.get("sort_key"), SORT_KEYS, "created_at", "sort_key"),
+            sort_dir=_choice(params.get("sort_dir"), SORT_DIRS, "desc", "sort_dir"),
+        )
+
+    @property
+    def descending(self) -> bool:
+        return self.sort_dir == "desc"
+
+    def regions(self) -> list[Region]:
+        key = self.sort_key
+        tail = tuple(column for column in ("created_at", "id") if column != key)
+        if key == "id":
+            tail = ()  # the id alone is a total order
+        if key not in NULLABLE_SORT_KEYS:
+            return [Region(Q(), (key, *tail))]
+        values = Region(Q(**{f"{key}__isnull": False}), (key, *tail))
+        nulls = Region(Q(**{f"{key}__isnull": True}), tail)
+        return [nulls, values] if self.descending else [values, nulls]
+
+
+def _limit(text: str | None) -> int:
+    if text is None:
+        return settings.CATALOG_DEFAULT_LIMIT
+    # What int() accepts, without converting a 10,000-digit number: sign, ASCII digits.
+    stripped = text.strip()
+    sign, digits = (stripped[0], stripped[1:]) if stripped[:1] in ("-", "+") else ("", stripped)
+    if not (digits.isascii() and digits.isdecimal()):
+        raise BadRequest("limit param must be an integer")
+    digits = digits.lstrip("0")
+    if sign == "-" and digits:
+        raise BadRequest("limit param must be positive")
+    if len(digits) > len(str(settings.CATALOG_MAX_LIMIT)):
+        return settings.CATALOG_MAX_LIMIT
+    return min(int(digits or 0), settings.CATALOG_MAX_LIMIT)
+
+
+def _marker(text: str | None) -> uuid.UUID | None:
+    if text is None:
+        return None
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise BadRequest("Invalid marker format") from None
+
+
+def _choice(text: str | None, allowed: tuple[str, ...], default: str, name: str) -> str:
+    if text is None:
+        return default
+    if text not in allowed:
+        raise BadRequest(f"Unsupported {name}. Acceptable values: {', '.join(allowed)}")
+    return text
+
+
+def _comparable(column: str, value) -> Value:
+    return Value(value, output_field=Image._meta.get_field(column))
+
+
+def page_rows(queryset, page: PageRequest, *, marker_queryset, fields) -> list[dict]:
+    """The rows (`fields` of each image) of one page of `queryset`.
+
+    `marker_queryset` holds the images the caller may name as a marker; an unknown or
+    invisible marker is a 400, as in Glance.
+    """
+    regions = page.regions()
+    after = None
+    if page.marker is not None:
+        order_columns = {page.sort_key, "created_at", "id"}
+        marker = marker_queryset.filter(pk=page.marker).values(*order_columns).first()
+        if marker is None:
+            raise BadRequest("Invalid marker. Image could not be found.")
+        for index, region in enumerate(regions):
+            if _in_region(region, page.sort_key, marker):
+                regions, after = regions[index:], marker
+                break
+    if page.limit == 0:
+        return []
+
+    rows: list[dict] = []
+    compare = LessThan if page.descending else GreaterThan
+    for position, region in enumerate(regions):
+        query = queryset.filter(region.condition)
+        if position == 0 and after is not None:
+            query = query.filter(
+                compare(
+                    RowValue(*(F(column) for column in region.columns)),
+                    RowValue(*(_comparable(column, after[column]) for column in region.columns)),
+                )
+            )
+        ordering = [
+            F(column).desc() if page.descending else F(column).asc() for column in region.columns
+        ]
+        rows += query.order_by(*ordering).values(*fields)[: page.limit - len(rows)]
+        if len(rows) >= page.limit:
+            break
+    return rows
+
+
+def _in_region(region: Region, sort_key: str, row: dict) -> bool:
+    if not region.condition:
+        return True
+    is_null = row[sort_key] is None
+    return is_null if sort_key not in region.columns else not is_null

@@ -1,0 +1,17 @@
+from django.urls import path, re_path
+
+from . import views
+
+# legacy-api.md §1: Glance routed v1, v1.0 and v1.1 to one API; real clients use /v1/.
+VERSION = r"(?P<version>v1(?:\.[01])?)"
+
+urlpatterns = [
+    path("", views.RootView.as_view(), name="root"),
+    path("versions", views.VersionsView.as_view(), name="versions"),
+    path("healthz", views.healthz, name="healthz"),
+    re_path(rf"^{VERSION}/?$", views.VersionView.as_view(), name="version"),
+    re_path(rf"^{VERSION}/images/detail/?$", views.ImageDetailView.as_view(), name="detail"),
+    re_path(rf"^{VERSION}/images/?$", views.ImageBriefView.as_view(), name="brief"),
+    re_path(rf"^{VERSION}/images/(?P<image_id>[^/]+)/?$", views.ImageView.as_view(), name="image"),
+    re_path(rf"^{VERSION}/.*$", views.UnknownPathView.as_view()),
+]

@@ -1,0 +1,163 @@
+"""The legacy image API (legacy-api.md): listings, HEAD, version discovery, health."""
+
+import uuid
+from http import HTTPStatus
+
+from django.db import connection
+from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.models import Image
+
+from . import schema
+from .auth import base_url
+from .errors import BadRequest, NotFound
+from .filters import ImageFilter
+from .pagination import PageRequest, page_rows
+from .serialization import BRIEF_FIELDS, DETAIL_FIELDS, detail_entries, head_headers, properties_of
+
+VERSIONS = ("v1.1", "v1.0")
+
+
+class ImageListView(APIView):
+    """`GET /v1.1/images/detail` and `GET /v1.1/images`."""
+
+    http_method_names = ["get"]  # HEAD on a listing is a 405, not a GET without body
+    fields = DETAIL_FIELDS
+
+    def get(self, request, version):
+        filterset = ImageFilter(request.query_params, queryset=Image.objects.all(), request=request)
+        page = PageRequest.from_params(request.query_params)
+        if not filterset.is_valid():
+            raise BadRequest(next(iter(filterset.errors.values()))[0])
+        rows = page_rows(
+            filterset.qs,
+            page,
+            marker_queryset=self.marker_queryset(request.user, filterset),
+            fields=self.fields,
+        )
+        return Response({"images": self.entries(rows)})
+
+    @staticmethod
+    def marker_queryset(caller, filterset):
+        """legacy-api.md §3: a marker the caller can see; deleted only with changes-since or
+        for an admin. It need not match the filters."""
+        images = Image.objects.not_windows()
+        if not caller.is_admin:
+            images = images.visible_to(project=caller.project)
+            if filterset.form.cleaned_data.get("changes-since") is None:
+                images = images.filter(deleted=False)
+        return images
+
+    def entries(self, rows):
+        return detail_entries(rows)
+
+
+@extend_schema_view(get=extend_schema(**schema.DETAIL))
+class ImageDetailView(ImageListView):
+    pass
+
+
+@extend_schema_view(get=extend_schema(**schema.BRIEF))
+class ImageBriefView(ImageListView):
+    fields = BRIEF_FIELDS
+
+    def entries(self, rows):
+        return rows
+
+
+class ImageView(APIView):
+    """`HEAD /v1.1/images/{id}`: the metadata as headers. `GET` would download the image data,
+    which this catalog does not hold: 404 (openstacksdk's find_image relies on it)."""
+
+    http_method_names = ["get", "head"]
+
+    @extend_schema(**schema.IMAGE_GET)
+    def get(self, request, version, image_id):
+        raise NotFound("This catalog holds image metadata only; use HEAD for an image.")
+
+    @extend_schema(**schema.IMAGE_HEAD)
+    def head(self, request, version, image_id):
+        caller = request.user
+        try:
+            pk = uuid.UUID(image_id)
+        except ValueError:
+            raise NotFound(f"No image found with ID {image_id[:100]}") from None
+        images = Image.objects.not_windows()
+        if not caller.is_admin:
+            images = images.visible_to(project=caller.project).filter(deleted=False)
+        row = images.filter(pk=pk).values(*DETAIL_FIELDS).first()
+        if row is None:
+            raise NotFound(f"No image found with ID {pk}")
+        properties = {} if row["deleted"] else properties_of([pk]).get(pk, {})
+        # Not JSON-typed: python-glanceclient tries to parse a JSON-typed HEAD body.
+        response = HttpResponse(content_type="text/html; charset=UTF-8")
+        response["Content-Length"] = "0"
+        for name, value in head_headers(row, properties).items():
+            response[name] = value
+        return response
+
+
+def version_document(request, versions) -> dict:
+    href = f"{base_url(request)}/v1/"
+    return {
+        "versions": [
+            {"id": version, "status": "DEPRECATED", "links": [{"rel": "self", "href": href}]}
+            for version in versions
+        ]
+    }
+
+
+class VersionsView(APIView):
+    """`GET /versions` (200): the version list (legacy-api.md §7)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    http_method_names = ["get"]
+    status = HTTPStatus.OK
+
+    @extend_schema(**schema.VERSIONS)
+    def get(self, request):
+        return Response(version_document(request, VERSIONS), status=self.status)
+
+
+@extend_schema_view(get=extend_schema(**schema.ROOT_VERSIONS))
+class RootView(VersionsView):
+    """`GET /`: the same list, as 300 Multiple Choices."""
+
+    status = HTTPStatus.MULTIPLE_CHOICES
+
+
+class VersionView(APIView):
+    """`GET /v1.1` (and `/v1`, `/v1.0`): that version's entry, no token needed."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    http_method_names = ["get"]
+
+    @extend_schema(**schema.VERSION)
+    def get(self, request, version):
+        return Response(version_document(request, ["v1.0" if version == "v1" else version]))
+
+
+class UnknownPathView(APIView):
+    """Any other path under the version prefixes: 404 in the legacy error format."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        raise NotFound("The resource could not be found.")
+
+    post = put = patch = delete = head = options = get
+
+
+def healthz(request):
+    """200 when the database answers, 503 when it does not (for load balancers; no token)."""
+    with connection.cursor() as cursor:  # an unreachable database raises: the middleware's 503
+        cursor.execute("SELECT 1")
+    return HttpResponse(b'{"status": "ok"}', content_type="application/json; charset=UTF-8")
