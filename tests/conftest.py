@@ -1,8 +1,13 @@
 import pytest
+from django.test import Client
 
 from catalog.services import token_create
 
 from .factories import ImageFactory
+
+PROJECT_A = "project-a"
+PROJECT_B = "project-b"
+ADMIN_PROJECT = "project-admin"
 
 
 @pytest.fixture
@@ -12,7 +17,46 @@ def image_factory(db):
 
 @pytest.fixture
 def make_token(db):
-    def make(project="project-a", roles=("member",), **kwargs):
+    def make(project=PROJECT_A, roles=("member",), **kwargs):
         return token_create(project=project, roles=roles, **kwargs)
 
     return make
+
+
+class ApiClient(Client):
+    """Django's test client speaking as one token (or as nobody)."""
+
+    def __init__(self, token=None):
+        super().__init__()
+        self.token = token
+
+    def request(self, **request):
+        if self.token is not None:
+            request.setdefault("HTTP_X_AUTH_TOKEN", self.token)
+        return super().request(**request)
+
+
+@pytest.fixture
+def api_as(make_token):
+    """`api_as(project, roles)` is a client for a new token of that project and roles."""
+
+    def client(project=PROJECT_A, roles=("member",)):
+        _, secret = make_token(project=project, roles=roles)
+        return ApiClient(secret)
+
+    return client
+
+
+@pytest.fixture
+def member_api(api_as):
+    return api_as(PROJECT_A, ("member",))
+
+
+@pytest.fixture
+def admin_api(api_as):
+    return api_as(ADMIN_PROJECT, ("admin",))
+
+
+@pytest.fixture
+def anonymous_api(db):
+    return ApiClient()

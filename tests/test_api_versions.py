@@ -1,0 +1,58 @@
+"""legacy-api.md §7: version discovery, without a token."""
+
+from http import HTTPStatus
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def entry(version, base="http://testserver"):
+    return {
+        "id": version,
+        "status": "DEPRECATED",
+        "links": [{"rel": "self", "href": f"{base}/v1/"}],
+    }
+
+
+def test_root_is_300_multiple_choices_with_the_version_list(anonymous_api):
+    response = anonymous_api.get("/")
+    assert response.status_code == HTTPStatus.MULTIPLE_CHOICES
+    assert response.json() == {"versions": [entry("v1.1"), entry("v1.0")]}
+    assert response["Content-Type"] == "application/json; charset=UTF-8"
+
+
+def test_versions_is_200_with_the_same_list(anonymous_api):
+    response = anonymous_api.get("/versions")
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"versions": [entry("v1.1"), entry("v1.0")]}
+
+
+@pytest.mark.parametrize(
+    ("path", "version"),
+    [
+        ("/v1.1", "v1.1"),
+        ("/v1.1/", "v1.1"),
+        ("/v1.0", "v1.0"),
+        ("/v1.0/", "v1.0"),
+        ("/v1", "v1.0"),
+        ("/v1/", "v1.0"),
+    ],
+)
+def test_each_prefix_answers_its_own_version_document(anonymous_api, path, version):
+    response = anonymous_api.get(path)
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"versions": [entry(version)]}
+
+
+def test_links_use_the_configured_public_endpoint(anonymous_api, settings):
+    settings.CATALOG_PUBLIC_ENDPOINT = "https://images.example.com"
+    assert anonymous_api.get("/versions").json()["versions"][0]["links"][0]["href"] == (
+        "https://images.example.com/v1/"
+    )
+
+
+def test_links_follow_the_host_the_request_came_in_on(anonymous_api, settings):
+    settings.ALLOWED_HOSTS = ["catalog.internal"]
+    response = anonymous_api.get("/versions", HTTP_HOST="catalog.internal")
+    assert response.json()["versions"][0]["links"][0]["href"] == "http://catalog.internal/v1/"
