@@ -71,7 +71,10 @@ def secret(transactional_db):
 
 @pytest.fixture
 def glance(live_server, secret):
-    return GlanceClient("1", endpoint=live_server.url, token=secret)
+    client = GlanceClient("1", endpoint=live_server.url, token=secret)
+    yield client
+    # Hang up, so the server thread behind the kept-alive connection lets its database go.
+    client.http_client.session.close()
 
 
 def names(images):
@@ -126,21 +129,25 @@ def test_glanceclient_raises_its_exception_classes(live_server, glance, catalog,
     bad = GlanceClient("1", endpoint=live_server.url, token="not-a-real-token-0000000")
     with pytest.raises(glance_exc.HTTPUnauthorized):
         list(bad.images.list())
+    bad.http_client.session.close()
     _, no_role = token_create(project=PROJECT, roles=["billing"])
     forbidden = GlanceClient("1", endpoint=live_server.url, token=no_role)
     with pytest.raises(glance_exc.HTTPForbidden):
         list(forbidden.images.list())
+    forbidden.http_client.session.close()
 
 
 @pytest.fixture
 def sdk(live_server, secret):
     import openstack
 
-    return openstack.connect(
+    connection = openstack.connect(
         auth_type="admin_token",
         auth={"endpoint": f"{live_server.url}/v1.1", "token": secret},
         image_api_version="1",
     )
+    yield connection
+    connection.close()
 
 
 def test_openstacksdk_lists_with_filters_and_limit(sdk, catalog):

@@ -167,13 +167,12 @@ class ImageFilter(django_filters.FilterSet):
 
     @staticmethod
     def property_match(key, value):
-        # The index holds a prefix of the value (models.ImageProperty): compare it too, so the
-        # database can use the index, and the whole value for the exact answer.
-        return ImageProperty.objects.alias(
+        # The index holds a prefix of the value (models.ImageProperty). A value shorter than
+        # the prefix is matched by the prefix alone, exactly; a longer one is compared in full
+        # as well. One condition instead of two also keeps the planner's estimate right.
+        properties = ImageProperty.objects.alias(
             value_prefix=Left("value", PROPERTY_VALUE_INDEX_PREFIX)
-        ).filter(
-            image=OuterRef("pk"),
-            key=key,
-            value_prefix=value[:PROPERTY_VALUE_INDEX_PREFIX],
-            value=value,
-        )
+        ).filter(image=OuterRef("pk"), key=key, value_prefix=value[:PROPERTY_VALUE_INDEX_PREFIX])
+        if len(value) >= PROPERTY_VALUE_INDEX_PREFIX:
+            properties = properties.filter(value=value)
+        return properties

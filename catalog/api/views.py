@@ -17,7 +17,13 @@ from .auth import base_url
 from .errors import BadRequest, NotFound
 from .filters import ImageFilter
 from .pagination import PageRequest, page_rows
-from .serialization import BRIEF_FIELDS, DETAIL_FIELDS, detail_entries, head_headers, properties_of
+from .serialization import (
+    BRIEF_FIELDS,
+    DETAIL_FIELDS,
+    detail_entries,
+    head_headers,
+    with_properties,
+)
 
 VERSIONS = ("v1.1", "v1.0")
 
@@ -26,7 +32,7 @@ class ImageListView(APIView):
     """`GET /v1.1/images/detail` and `GET /v1.1/images`."""
 
     http_method_names = ["get"]  # HEAD on a listing is a 405, not a GET without body
-    fields = DETAIL_FIELDS
+    fields = (*DETAIL_FIELDS, "properties_json")
 
     def get(self, request, version):
         filterset = ImageFilter(request.query_params, queryset=Image.objects.all(), request=request)
@@ -34,7 +40,7 @@ class ImageListView(APIView):
         if not filterset.is_valid():
             raise BadRequest(next(iter(filterset.errors.values()))[0])
         rows = page_rows(
-            filterset.qs,
+            self.images(filterset.qs),
             page,
             marker_queryset=self.marker_queryset(request.user, filterset),
             fields=self.fields,
@@ -52,6 +58,9 @@ class ImageListView(APIView):
                 images = images.filter(deleted=False)
         return images
 
+    def images(self, queryset):
+        return with_properties(queryset)
+
     def entries(self, rows):
         return detail_entries(rows)
 
@@ -64,6 +73,9 @@ class ImageDetailView(ImageListView):
 @extend_schema_view(get=extend_schema(**schema.BRIEF))
 class ImageBriefView(ImageListView):
     fields = BRIEF_FIELDS
+
+    def images(self, queryset):
+        return queryset
 
     def entries(self, rows):
         return rows
@@ -89,14 +101,14 @@ class ImageView(APIView):
         images = Image.objects.not_windows()
         if not caller.is_admin:
             images = images.visible_to(project=caller.project).filter(deleted=False)
-        row = images.filter(pk=pk).values(*DETAIL_FIELDS).first()
-        if row is None:
+        row = with_properties(images.filter(pk=pk)).values(*DETAIL_FIELDS, "properties_json")
+        entry = detail_entries(list(row))
+        if not entry:
             raise NotFound(f"No image found with ID {pk}")
-        properties = {} if row["deleted"] else properties_of([pk]).get(pk, {})
         # Not JSON-typed: python-glanceclient tries to parse a JSON-typed HEAD body.
         response = HttpResponse(content_type="text/html; charset=UTF-8")
         response["Content-Length"] = "0"
-        for name, value in head_headers(row, properties).items():
+        for name, value in head_headers(entry[0]).items():
             response[name] = value
         return response
 
