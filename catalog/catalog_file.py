@@ -224,3 +224,43 @@ def write_catalog(images: Iterable[Image], write: Callable[[str], Any]) -> int:
         write(orjson.dumps(entry_for_export(image)).decode())
     write("\n]}\n" if count else "]}\n")
     return count
+
+
+def check_entries(raw_entries: Iterable[Any]) -> tuple[list[CatalogEntry], list[str]]:
+    """Validate every entry like parse_entries, but go on after a bad one.
+
+    Returns the valid entries and every error (each naming its entry's position), so that a
+    preview can show all that is wrong with a file at once.
+    """
+    entries, errors = [], []
+    seen_ids = {}
+    for position, raw in enumerate(raw_entries, start=1):
+        try:
+            entry = CatalogEntry.model_validate(raw)
+        except ValidationError as error:
+            errors.append(_describe(error, position, raw))
+            continue
+        if entry.id is not None:
+            if entry.id in seen_ids:
+                errors.append(
+                    f"entry {position} (id {entry.id}): id: "
+                    f"the same id as entry {seen_ids[entry.id]}"
+                )
+                continue
+            seen_ids[entry.id] = position
+        entries.append(entry)
+    return entries, errors
+
+
+def check_catalog(data: bytes) -> tuple[list[CatalogEntry], list[str]]:
+    """Read a whole catalog file and collect every error instead of stopping at the first."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        return [], [f"not a JSON document: {error}"]
+    if not isinstance(document, dict) or not isinstance(document.get("images"), list):
+        return [], ['not a catalog file: expected {"images": [...]} at the top']
+    extra = set(document) - {"images"}
+    if extra:
+        return [], [f"not a catalog file: unexpected top-level key {sorted(extra)[0]!r}"]
+    return check_entries(document["images"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from .catalog_file import CatalogEntry
@@ -180,6 +180,41 @@ def image_restore(*, image: Image, now: datetime | None = None) -> Image:
         fields={"status": Image.Status.ACTIVE, "deleted": False, "deleted_at": None},
         now=now,
     )
+
+
+# Fields that many images can be given at once: no rule depends on the image's other values.
+BULK_FIELDS = frozenset({"is_public", "protected", "status"})
+
+
+@transaction.atomic
+def images_bulk_update(
+    *, images: QuerySet[Image], fields: Mapping, now: datetime | None = None
+) -> list[Image]:
+    """Give many images the same values for simple fields (visibility, protection, status).
+
+    Only the images whose values differ are written; each gets `updated_at` = now and a new
+    version, so an editor who loaded one earlier is refused rather than overwriting it. A
+    status change leaves deleted images alone (image_restore brings those back) and cannot
+    delete (image_soft_delete does). Returns the written images with their values from before.
+    """
+    unknown = set(fields) - BULK_FIELDS
+    if unknown:
+        raise CatalogError(f"cannot set {', '.join(sorted(unknown))} on many images at once")
+    if fields.get("status") == Image.Status.DELETED:
+        raise CatalogError("images are deleted with image_soft_delete, not by their status")
+    now = now or timezone.now()
+    ids = list(images.values_list("pk", flat=True))
+    written = []
+    for start in range(0, len(ids), _CHUNK):
+        targets = Image.objects.filter(pk__in=ids[start : start + _CHUNK]).exclude(**fields)
+        if "status" in fields:
+            targets = targets.filter(deleted=False)
+        chunk = list(targets.select_for_update().only("pk", "name", *fields))
+        Image.objects.filter(pk__in=[image.pk for image in chunk]).update(
+            **fields, updated_at=now, version=F("version") + 1
+        )
+        written += chunk
+    return written
 
 
 @dataclass(frozen=True)
