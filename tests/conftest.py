@@ -10,6 +10,12 @@ PROJECT_B = "project-b"
 ADMIN_PROJECT = "project-admin"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Staff users' passwords are hashed in many tests; the default hasher takes a second.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def image_factory(db):
     return ImageFactory()
