@@ -123,13 +123,21 @@ class Image(models.Model):
                 fields=["container_format", "created_at", "id"], name="image_container_idx"
             ),
             models.Index(fields=["size", "created_at", "id"], name="image_size_idx"),
-            # The remaining filters and the visibility rule (§2).
+            # The default listing (created_at order, no changes-since) walks only images it
+            # may show: the Windows exclusion (§2) and the hiding of deleted ones (§4) are
+            # conditions of the index itself.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(is_windows=False, deleted=False),
+                name="image_listed_created_idx",
+            ),
+            # The equality filters (§3), in listing order, and the visibility rule (§2).
             models.Index(fields=["owner", "created_at", "id"], name="image_owner_idx"),
-            models.Index(fields=["min_ram"], name="image_min_ram_idx"),
-            models.Index(fields=["min_disk"], name="image_min_disk_idx"),
-            models.Index(fields=["protected"], name="image_protected_idx"),
+            models.Index(fields=["min_ram", "created_at", "id"], name="image_min_ram_idx"),
+            models.Index(fields=["min_disk", "created_at", "id"], name="image_min_disk_idx"),
+            models.Index(fields=["protected", "created_at", "id"], name="image_protected_idx"),
+            # The admin's search.
             models.Index(fields=["checksum"], name="image_checksum_idx"),
-            models.Index(fields=["is_windows"], name="image_is_windows_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -181,7 +189,10 @@ class Image(models.Model):
 
 
 class ImageProperty(models.Model):
-    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="properties")
+    # No index of its own: the (image, key) unique constraint's index starts with the image.
+    image = models.ForeignKey(
+        Image, on_delete=models.CASCADE, related_name="properties", db_index=False
+    )
     key = models.CharField(max_length=255, help_text="e.g. __os_type")
     value = models.TextField(blank=True, help_text="e.g. Linux")
 
@@ -216,7 +227,10 @@ class MemberStatus(models.TextChoices):
 class ImageMember(models.Model):
     Status = MemberStatus
 
-    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="members")
+    # No index of its own: the (image, member_id) unique constraint's index starts with it.
+    image = models.ForeignKey(
+        Image, on_delete=models.CASCADE, related_name="members", db_index=False
+    )
     member_id = models.CharField(max_length=255, help_text="The project the image is shared with.")
     can_share = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
