@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 
+from .catalog_file import LISTING_KEYS
 from .models import properties_say_windows
 
 GIB = 2**30
@@ -28,27 +29,7 @@ DEFAULT_SINCE = datetime(2016, 1, 1, tzinfo=UTC)
 DEFAULT_UNTIL = datetime(2025, 1, 1, tzinfo=UTC)
 
 # The Image columns of a generated row, in order (what COPY and INSERT name).
-IMAGE_COLUMNS = (
-    "id",
-    "name",
-    "status",
-    "container_format",
-    "disk_format",
-    "size",
-    "virtual_size",
-    "checksum",
-    "min_ram",
-    "min_disk",
-    "is_public",
-    "protected",
-    "owner",
-    "created_at",
-    "updated_at",
-    "deleted",
-    "deleted_at",
-    "is_windows",
-    "version",
-)
+IMAGE_COLUMNS = (*(key for key in LISTING_KEYS if key != "properties"), "is_windows", "version")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
+from catalog.catalog_file import LISTING_KEYS
 from catalog.models import ContainerFormat, DiskFormat, ImageStatus
 
 from .pagination import SORT_DIRS, SORT_KEYS
@@ -14,26 +15,7 @@ TIMESTAMP = {"type": "string", "example": "2016-05-22T06:04:20.425843"}
 
 DETAIL_ENTRY = {
     "type": "object",
-    "required": [
-        "id",
-        "name",
-        "status",
-        "container_format",
-        "disk_format",
-        "size",
-        "virtual_size",
-        "checksum",
-        "min_ram",
-        "min_disk",
-        "is_public",
-        "protected",
-        "owner",
-        "created_at",
-        "updated_at",
-        "deleted",
-        "deleted_at",
-        "properties",
-    ],
+    "required": list(LISTING_KEYS),
     "additionalProperties": False,
     "properties": {
         "id": {"type": "string", "format": "uuid"},
