@@ -17,7 +17,7 @@ $(BIN)/.dev-installed: $(BIN)/.runtime-installed requirements-dev.txt
 
 ## run: set up, migrate SQLite, load the sample catalog, print the demo login and token, serve
 run: $(BIN)/.runtime-installed
-	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py setup_demo --port $(PORT)
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
