@@ -11,6 +11,7 @@ from typing import Annotated, Any, BinaryIO, Literal
 
 import orjson
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -76,16 +77,27 @@ def _uuid(value: Any) -> uuid.UUID:
 
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
 ImageId = Annotated[uuid.UUID, BeforeValidator(_uuid)]
-Text255 = Annotated[StrictStr, Field(max_length=255)]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store a NUL character in text; refuse it here, with the entry named.
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+Text = Annotated[StrictStr, NoNul]
+Text255 = Annotated[StrictStr, Field(max_length=255), NoNul]
 Size = Annotated[StrictInt, Field(ge=0, le=MAX_INT64)]
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_INT32)]
-PropertyKey = Annotated[StrictStr, Field(min_length=1, max_length=255)]
+PropertyKey = Annotated[StrictStr, Field(min_length=1, max_length=255), NoNul]
 
 
 class CatalogMember(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    member_id: Annotated[StrictStr, Field(min_length=1, max_length=255)]
+    member_id: Annotated[StrictStr, Field(min_length=1, max_length=255), NoNul]
     can_share: StrictBool = False
     status: Literal[tuple(ImageMember.Status.values)] = ImageMember.Status.PENDING.value
 
@@ -112,7 +124,7 @@ class CatalogEntry(BaseModel):
     updated_at: Timestamp | None = None
     deleted: StrictBool = False
     deleted_at: Timestamp | None = None
-    properties: dict[PropertyKey, StrictStr] = Field(default_factory=dict)
+    properties: dict[PropertyKey, Text] = Field(default_factory=dict)
     members: list[CatalogMember] = Field(default_factory=list)
 
     @model_validator(mode="after")

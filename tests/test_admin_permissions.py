@@ -124,3 +124,13 @@ def test_the_admin_is_branded_as_the_image_catalog(client, admin_client):
     index = admin_client.get("/admin/").content.decode()
     assert "Catalog administration" in index
     assert ">IMS image catalog</a>" in index
+
+
+@pytest.mark.parametrize(
+    "query", ["q=%00", "owner=%00", "status=%00", "q=a%00b", "disk_format=%FF%FE"]
+)
+def test_admin_list_refuses_unreadable_query_values_with_a_400(client, image_factory, query):
+    image_factory()
+    User.objects.create_superuser("boss", password="pw")
+    client.login(username="boss", password="pw")
+    assert client.get(f"/admin/catalog/image/?{query}").status_code == 400

@@ -1,8 +1,8 @@
 """What every API response shares (legacy-api.md §5, §8).
 
 A request id on every response and in the log line for the request; maintenance mode; a
-malformed query string refused before anything reads it; an unreachable database as 503 and
-any other fault as a generic 500 (logged with the request id, never shown).
+malformed query string refused before anything reads it (the admin's too); an unreachable
+database as 503 and any other fault as a generic 500 (logged with the request id, never shown).
 """
 
 import logging
@@ -12,7 +12,12 @@ from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.db import InterfaceError, OperationalError, connections
 
 from .errors import error_response, service_unavailable
@@ -62,11 +67,15 @@ class LegacyApiMiddleware:
         return response
 
     def answer(self, request):
+        problem = query_string_problem(request.META.get("QUERY_STRING", "").encode("latin-1"))
         if not is_api_path(request.path):
+            if problem:
+                # The admin's filters hand values to the database, which refuses a NUL:
+                # Django's own 400 page instead of a 500.
+                raise BadRequest(problem)
             return self.get_response(request)
         if settings.CATALOG_MAINTENANCE:
             return service_unavailable("The image service is down for maintenance.")
-        problem = query_string_problem(request.META.get("QUERY_STRING", "").encode("latin-1"))
         if problem:
             return error_response(HTTPStatus.BAD_REQUEST, problem)
         return self.get_response(request)
