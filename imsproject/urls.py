@@ -7,3 +7,5 @@ urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("", include("catalog.api.urls")),
 ]
+
+handler404 = "catalog.api.views.page_not_found"

@@ -56,3 +56,17 @@ def test_links_follow_the_host_the_request_came_in_on(anonymous_api, settings):
     settings.ALLOWED_HOSTS = ["catalog.internal"]
     response = anonymous_api.get("/versions", HTTP_HOST="catalog.internal")
     assert response.json()["versions"][0]["links"][0]["href"] == "http://catalog.internal/v1/"
+
+
+@pytest.mark.parametrize("path", ["/v2/images", "/nothing", "/v1.2/images/detail"])
+def test_unknown_paths_outside_the_prefixes_are_404_in_the_error_format(anonymous_api, path):
+    response = anonymous_api.get(path)
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json()["error"]["code"] == 404
+    assert response["X-Openstack-Request-Id"].startswith("req-")
+
+
+def test_unknown_admin_paths_keep_the_admin_404_page(admin_client):
+    response = admin_client.get("/admin/no-such-page/")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "application/json" not in response["Content-Type"]

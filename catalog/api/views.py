@@ -5,6 +5,7 @@ from http import HTTPStatus
 
 from django.db import connection
 from django.http import HttpResponse
+from django.views import defaults
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -14,7 +15,7 @@ from catalog.models import Image
 
 from . import schema
 from .auth import base_url
-from .errors import BadRequest, NotFound
+from .errors import BadRequest, NotFound, error_response
 from .filters import ImageFilter
 from .pagination import PageRequest, page_rows
 from .serialization import (
@@ -173,3 +174,10 @@ def healthz(request):
     with connection.cursor() as cursor:  # an unreachable database raises: the middleware's 503
         cursor.execute("SELECT 1")
     return HttpResponse(b'{"status": "ok"}', content_type="application/json; charset=UTF-8")
+
+
+def page_not_found(request, exception):
+    """Any unknown path outside the admin answers in the API's error format, not HTML."""
+    if request.path.startswith("/admin/"):
+        return defaults.page_not_found(request, exception)
+    return error_response(HTTPStatus.NOT_FOUND, "The resource could not be found.")
