@@ -121,8 +121,8 @@ def _comparable(column: str, value) -> Value:
     return Value(value, output_field=Image._meta.get_field(column))
 
 
-def page_rows(queryset, page: PageRequest, *, marker_queryset, fields) -> list[dict]:
-    """The rows (`fields` of each image) of one page of `queryset`.
+def page_rows(queryset, page: PageRequest, *, marker_queryset, columns: dict) -> list[dict]:
+    """The rows of one page of `queryset`: dicts of `columns` (key -> field or expression).
 
     `marker_queryset` holds the images the caller may name as a marker; an unknown or
     invisible marker is a 400, as in Glance.
@@ -155,7 +155,8 @@ def page_rows(queryset, page: PageRequest, *, marker_queryset, fields) -> list[d
         ordering = [
             F(column).desc() if page.descending else F(column).asc() for column in region.columns
         ]
-        rows += query.order_by(*ordering).values(*fields)[: page.limit - len(rows)]
+        values = query.order_by(*ordering).values_list(*columns.values())
+        rows += [dict(zip(columns, row, strict=True)) for row in values[: page.limit - len(rows)]]
         if len(rows) >= page.limit:
             break
     return rows

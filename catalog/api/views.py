@@ -18,13 +18,7 @@ from .auth import base_url
 from .errors import BadRequest, NotFound, error_response
 from .filters import ImageFilter
 from .pagination import PageRequest, page_rows
-from .serialization import (
-    BRIEF_FIELDS,
-    DETAIL_FIELDS,
-    detail_entries,
-    head_headers,
-    with_properties,
-)
+from .serialization import BRIEF_COLUMNS, DETAIL_COLUMNS, detail_entries, head_headers
 
 VERSIONS = ("v1.1", "v1.0")
 
@@ -33,7 +27,7 @@ class ImageListView(APIView):
     """`GET /v1.1/images/detail` and `GET /v1.1/images`."""
 
     http_method_names = ["get"]  # HEAD on a listing is a 405, not a GET without body
-    fields = (*DETAIL_FIELDS, "properties_json")
+    columns = DETAIL_COLUMNS
 
     def get(self, request, version):
         filterset = ImageFilter(request.query_params, queryset=Image.objects.all(), request=request)
@@ -41,10 +35,10 @@ class ImageListView(APIView):
         if not filterset.is_valid():
             raise BadRequest(next(iter(filterset.errors.values()))[0])
         rows = page_rows(
-            self.images(filterset.qs),
+            filterset.qs,
             page,
             marker_queryset=self.marker_queryset(request.user, filterset),
-            fields=self.fields,
+            columns=self.columns,
         )
         return Response({"images": self.entries(rows)})
 
@@ -59,9 +53,6 @@ class ImageListView(APIView):
                 images = images.filter(deleted=False)
         return images
 
-    def images(self, queryset):
-        return with_properties(queryset)
-
     def entries(self, rows):
         return detail_entries(rows)
 
@@ -73,10 +64,7 @@ class ImageDetailView(ImageListView):
 
 @extend_schema_view(get=extend_schema(**schema.BRIEF))
 class ImageBriefView(ImageListView):
-    fields = BRIEF_FIELDS
-
-    def images(self, queryset):
-        return queryset
+    columns = BRIEF_COLUMNS
 
     def entries(self, rows):
         return rows
@@ -102,8 +90,8 @@ class ImageView(APIView):
         images = Image.objects.not_windows()
         if not caller.is_admin:
             images = images.visible_to(project=caller.project).filter(deleted=False)
-        row = with_properties(images.filter(pk=pk)).values(*DETAIL_FIELDS, "properties_json")
-        entry = detail_entries(list(row))
+        values = images.filter(pk=pk).values_list(*DETAIL_COLUMNS.values())
+        entry = detail_entries([dict(zip(DETAIL_COLUMNS, row, strict=True)) for row in values])
         if not entry:
             raise NotFound(f"No image found with ID {pk}")
         # Not JSON-typed: python-glanceclient tries to parse a JSON-typed HEAD body.
