@@ -33,18 +33,21 @@ class RevokedFilter(admin.SimpleListFilter):
         return queryset
 
 
+TOKEN_COLUMNS = (
+    "name",
+    "project",
+    "roles",
+    "secret_prefix",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "revoked_at",
+)
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "project",
-        "roles",
-        "secret_prefix",
-        "created_at",
-        "expires_at",
-        "last_used_at",
-        "revoked_at",
-    )
+    list_display = TOKEN_COLUMNS
     list_filter = (RevokedFilter, "roles")
     search_fields = ("name", "project", "=prefix")
     actions = ("revoke_selected",)
@@ -53,16 +56,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "project", "roles", "secret_prefix")}),
         ("Life", {"fields": ("created_at", "expires_at", "last_used_at", "revoked_at")}),
     )
-    readonly_fields = (
-        "name",
-        "project",
-        "roles",
-        "secret_prefix",
-        "created_at",
-        "expires_at",
-        "last_used_at",
-        "revoked_at",
-    )
+    # A token is never edited: once created, everything it shows is read-only.
+    readonly_fields = TOKEN_COLUMNS
 
     @admin.display(description="secret starts with")
     def secret_prefix(self, token):
