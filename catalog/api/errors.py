@@ -25,10 +25,6 @@ class BadRequest(exceptions.APIException):
         super().__init__(detail=message)
 
 
-class NotFound(exceptions.NotFound):
-    pass
-
-
 def error_response(status: int, message: str, headers: dict | None = None) -> HttpResponse:
     body = {"error": {"message": message, "code": status, "title": HTTPStatus(status).phrase}}
     response = HttpResponse(orjson.dumps(body), status=status, content_type=JSON_CONTENT_TYPE)

@@ -7,6 +7,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.views import defaults
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +16,7 @@ from catalog.models import Image
 
 from . import schema
 from .auth import base_url
-from .errors import BadRequest, NotFound, error_response
+from .errors import BadRequest, error_response
 from .filters import ImageFilter
 from .pagination import PageRequest, page_rows
 from .serialization import BRIEF_COLUMNS, DETAIL_COLUMNS, detail_entries, head_headers
