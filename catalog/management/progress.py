@@ -5,6 +5,10 @@ import sys
 from tqdm import tqdm
 
 
+def on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
 def progress(iterable=None, *, total=None, desc=None, unit="image"):
     return tqdm(
         iterable,
@@ -12,6 +16,6 @@ def progress(iterable=None, *, total=None, desc=None, unit="image"):
         desc=desc,
         unit=unit,
         file=sys.stderr,
-        disable=not sys.stderr.isatty(),
+        disable=not on_terminal(),
         leave=False,
     )
