@@ -9,6 +9,28 @@ from catalog.services import MemberData, image_create
 
 BASE_TIME = datetime(2020, 1, 1, tzinfo=UTC)
 
+# The one image of seed-ims-v1.1-images-detail.txt's response, verbatim, in its key order.
+SEED_CIRROS = {
+    "status": "active",
+    "deleted_at": None,
+    "name": "cirros",
+    "deleted": False,
+    "container_format": "bare",
+    "created_at": "2016-05-22T06:04:20.425843",
+    "disk_format": "qcow2",
+    "updated_at": "2016-05-22T06:04:22.719791",
+    "min_disk": 0,
+    "protected": False,
+    "id": "3c3d1d01-b48a-4639-8a88-08be3b9b5d78",
+    "min_ram": 0,
+    "checksum": "64d7c1cd2b6f60c92c14662941cb7913",
+    "owner": "23f4cb75768d4febb39542ef6fe169f3",
+    "is_public": True,
+    "virtual_size": None,
+    "properties": {},
+    "size": 13167616,
+}
+
 
 class ImageFactory:
     """`image_factory(name=..., properties=..., members=[...])` creates one image.

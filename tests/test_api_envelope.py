@@ -9,6 +9,8 @@ import pytest
 
 from catalog.services import image_soft_delete
 
+from .factories import SEED_CIRROS
+
 pytestmark = pytest.mark.django_db
 
 DETAIL_KEYS = [
@@ -57,30 +59,7 @@ def test_the_seed_documents_image_comes_back_exactly(member_api, image_factory):
     response = member_api.get("/v1.1/images/detail?disk_format=qcow2")
     assert response.status_code == HTTPStatus.OK
     assert response["Content-Type"] == "application/json; charset=UTF-8"
-    assert response.json() == {
-        "images": [
-            {
-                "status": "active",
-                "deleted_at": None,
-                "name": "cirros",
-                "deleted": False,
-                "container_format": "bare",
-                "created_at": "2016-05-22T06:04:20.425843",
-                "disk_format": "qcow2",
-                "updated_at": "2016-05-22T06:04:22.719791",
-                "min_disk": 0,
-                "protected": False,
-                "id": "3c3d1d01-b48a-4639-8a88-08be3b9b5d78",
-                "min_ram": 0,
-                "checksum": "64d7c1cd2b6f60c92c14662941cb7913",
-                "owner": "23f4cb75768d4febb39542ef6fe169f3",
-                "is_public": True,
-                "virtual_size": None,
-                "properties": {},
-                "size": 13167616,
-            }
-        ]
-    }
+    assert response.json() == {"images": [SEED_CIRROS]}
 
 
 def test_each_entry_has_exactly_the_18_keys_with_their_types(member_api, image_factory):

@@ -13,30 +13,12 @@ from django.core.management import CommandError, call_command
 from catalog.models import Image, ImageMember, ImageProperty
 from catalog.services import image_soft_delete
 
+from .factories import SEED_CIRROS
+
 pytestmark = pytest.mark.django_db
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = PROJECT_ROOT / "catalog" / "fixtures" / "sample-catalog.json"
-SEED_ENTRY = {
-    "status": "active",
-    "deleted_at": None,
-    "name": "cirros",
-    "deleted": False,
-    "container_format": "bare",
-    "created_at": "2016-05-22T06:04:20.425843",
-    "disk_format": "qcow2",
-    "updated_at": "2016-05-22T06:04:22.719791",
-    "min_disk": 0,
-    "protected": False,
-    "id": "3c3d1d01-b48a-4639-8a88-08be3b9b5d78",
-    "min_ram": 0,
-    "checksum": "64d7c1cd2b6f60c92c14662941cb7913",
-    "owner": "23f4cb75768d4febb39542ef6fe169f3",
-    "is_public": True,
-    "virtual_size": None,
-    "properties": {},
-    "size": 13167616,
-}
 
 
 def entry(n, **fields):
@@ -69,14 +51,14 @@ def export(tmp_path, name="export.json"):
 
 
 def test_a_saved_api_response_imports_unchanged(tmp_path):
-    output = run_import(write(tmp_path, [SEED_ENTRY]))
+    output = run_import(write(tmp_path, [SEED_CIRROS]))
     assert "created 1 and updated 0" in output
     image = Image.objects.get()
     assert (str(image.id), image.name, image.size, image.checksum) == (
-        SEED_ENTRY["id"],
+        SEED_CIRROS["id"],
         "cirros",
         13167616,
-        SEED_ENTRY["checksum"],
+        SEED_CIRROS["checksum"],
     )
     assert image.created_at == datetime(2016, 5, 22, 6, 4, 20, 425843, tzinfo=UTC)
     assert image.updated_at == datetime(2016, 5, 22, 6, 4, 22, 719791, tzinfo=UTC)
@@ -103,7 +85,7 @@ def test_round_trip_through_an_empty_database_is_lossless(tmp_path, django_db_bl
 
 
 def test_export_writes_one_entry_per_line_in_the_listing_key_order(tmp_path):
-    run_import(write(tmp_path, [SEED_ENTRY]))
+    run_import(write(tmp_path, [SEED_CIRROS]))
     lines = export(tmp_path).splitlines()
     assert lines[0] == '{"images": ['
     assert lines[-1] == "]}"
@@ -287,7 +269,7 @@ def test_the_command_line_exits_non_zero_with_one_line(tmp_path):
 def test_sample_catalog_holds_the_seed_image_verbatim():
     images = json.loads(SAMPLE.read_text(encoding="utf-8"))["images"]
     cirros = next(image for image in images if image["name"] == "cirros")
-    assert cirros == SEED_ENTRY
+    assert cirros == SEED_CIRROS
     assert 25 <= len(images) <= 40
 
 
