@@ -10,6 +10,7 @@ Bytes that arrive while frozen are dropped, so a connection used during a freeze
 afterwards; a client is expected to give up on it, as it would on a real network.
 """
 
+import contextlib
 import socket
 import struct
 import threading
@@ -19,14 +20,10 @@ PASS, FREEZE, REFUSE = "pass", "freeze", "refuse"
 
 def _reset(sock: socket.socket) -> None:
     """Close at once, as a server that is gone: the peer and our own pump see the end."""
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv(); close() would not
-    except OSError:
-        pass
-    try:
+    with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
     sock.close()
 
 
