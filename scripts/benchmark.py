@@ -60,6 +60,7 @@ COMMON_PROPERTIES = {
     "__isregistered": "true",
 }
 LONG_VALUE = "a" * 128 * 1024
+SLOW_WORST_CASE_MS = 50  # a worst case costing more shows its plan
 # A page of 25 that has to read and discard more rows than this walks most of an index.
 MANY_ROWS_FILTERED = 10_000
 
@@ -873,6 +874,17 @@ def worst_report(worst: list[Case], args) -> list[str]:
         f"(answered {statuses(slowest)}).",
         "",
     ]
+    costly = [case for case in worst if case.planning_ms + case.sql_ms > SLOW_WORST_CASE_MS]
+    if costly:
+        lines += [
+            f"Plans of the worst cases that cost more than {SLOW_WORST_CASE_MS} ms (EXPLAIN "
+            "ANALYZE of the main query; long lines cut):",
+            "",
+        ]
+    for case in costly:
+        plan = case.plan.split("\n\n", 1)[-1]  # without the SQL, which may hold 128 KB
+        cut = "\n".join(row if len(row) <= 200 else row[:200] + " ..." for row in plan.split("\n"))
+        lines += [f"### Worst case: {case.label}", "", "```", cut, "```", ""]
     return lines
 
 
