@@ -127,10 +127,14 @@ def database_unavailable(request, exception) -> HttpResponse:
         if not database.is_usable():
             database.close()
     if is_api_path(request.path):
-        return service_unavailable("The image service cannot reach its database.")
-    # Rendered without the request: its context processors would ask the database who the
-    # user is.
-    page = render_to_string("admin/503.html", {"retry_after": RETRY_AFTER_SECONDS})
-    response = HttpResponse(page, status=HTTPStatus.SERVICE_UNAVAILABLE)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response = service_unavailable("The image service cannot reach its database.")
+    else:
+        # Rendered without the request: its context processors would ask the database who
+        # the user is.
+        page = render_to_string("admin/503.html", {"retry_after": RETRY_AFTER_SECONDS})
+        response = HttpResponse(page, status=HTTPStatus.SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    # The warning above is the record of an outage; Django would add an ERROR line for every
+    # request answered while it lasts.
+    response._has_been_logged = True
     return response
