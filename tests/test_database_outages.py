@@ -171,6 +171,18 @@ def test_only_connections_opened_for_requests_get_the_statement_timeout(client, 
 
 
 @postgresql_only
+def test_outside_a_request_connecting_still_gives_up_after_the_connect_timeout(proxy, settings):
+    # libpq ignores its connect_timeout in psycopg2's green mode: the wait callback keeps it.
+    settings.CATALOG_DB_CONNECT_TIMEOUT = 1
+    proxy.freeze()
+    connection.close()
+    started = time.monotonic()
+    with pytest.raises(OperationalError):
+        connection.ensure_connection()
+    assert time.monotonic() - started < 5
+
+
+@postgresql_only
 def test_every_wait_of_the_driver_goes_through_the_deadline():
     assert psycopg2.extensions.get_wait_callback() is wait_with_deadline
 
