@@ -10,7 +10,8 @@ and the next request connects afresh.
 A request's deadline is set when it starts and cleared when it has finished (Django's
 `request_started` and `request_finished`), so the connection check Django runs after a
 request is bounded too. Outside a request (management commands: imports, exports, seeding)
-nothing is bounded but connecting, by `connect_timeout`: bulk work may take minutes.
+nothing is bounded but connecting (`CATALOG_DB_CONNECT_TIMEOUT`): bulk work may take
+minutes.
 
 psycopg2 refuses COPY while a wait callback is installed; `seed_images` loads by COPY, and
 switches the callback off around it (`blocking_waits`). Commands wait on one thread, so
