@@ -107,7 +107,7 @@ else:
     # recovers by itself after the database restarts.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # libpq's own bound, for connections made without the wait callback (COPY, scripts).
+    # libpq's own bound, for whatever connects while no wait callback is installed.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", CATALOG_DB_CONNECT_TIMEOUT
     )
