@@ -1,6 +1,19 @@
 from django.apps import AppConfig
+from django.core.signals import request_finished, request_started
+from django.db import connections
+from django.db.backends.signals import connection_created
 
 
 class CatalogConfig(AppConfig):
     name = "catalog"
     verbose_name = "Image catalog"
+
+    def ready(self):
+        from . import database
+
+        if any(connection.vendor == "postgresql" for connection in connections.all()):
+            database.install()
+        request_started.connect(database.start_request)
+        # Connected after django.db's close_old_connections, so it runs after it.
+        request_finished.connect(database.end_request)
+        connection_created.connect(database.limit_statements)

@@ -81,6 +81,18 @@ TEMPLATES = [
 # Database
 # ------------------------------------------------------------------------------
 
+# Bounded waits on PostgreSQL (catalog/database.py). Every database wait of a request shares
+# one deadline, in seconds from the request's start: the API's, a shorter one for /healthz (a
+# load balancer's probe), a longer one for the admin (an import runs many statements).
+# Connecting gives up after CATALOG_DB_CONNECT_TIMEOUT, in a request or a command. PostgreSQL
+# cancels the web server's queries after CATALOG_STATEMENT_TIMEOUT milliseconds (0: never), so
+# no query outlives its request; management commands are not limited.
+CATALOG_DB_TIMEOUT = env.float("CATALOG_DB_TIMEOUT", default=5.0)
+CATALOG_HEALTHZ_TIMEOUT = env.float("CATALOG_HEALTHZ_TIMEOUT", default=1.0)
+CATALOG_ADMIN_DB_TIMEOUT = env.float("CATALOG_ADMIN_DB_TIMEOUT", default=25.0)
+CATALOG_DB_CONNECT_TIMEOUT = env.int("CATALOG_DB_CONNECT_TIMEOUT", default=5)
+CATALOG_STATEMENT_TIMEOUT = env.int("CATALOG_STATEMENT_TIMEOUT", default=3000)
+
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
@@ -95,7 +107,10 @@ else:
     # recovers by itself after the database restarts.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # libpq's own bound, for whatever connects while no wait callback is installed.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", CATALOG_DB_CONNECT_TIMEOUT
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -200,5 +215,8 @@ if not 0 < CATALOG_DEFAULT_LIMIT <= CATALOG_MAX_LIMIT:
         "CATALOG_DEFAULT_LIMIT must be positive and at most CATALOG_MAX_LIMIT."
     )
 CATALOG_READ_ROLES = env.list("CATALOG_READ_ROLES", default=["reader", "member", "admin"])
+# legacy-api.md §3 puts no limit on property- filters, but each one is a join the planner
+# must order: 100 of them took PostgreSQL 4 s to plan. More than this is a 400.
+CATALOG_MAX_PROPERTY_FILTERS = env.int("CATALOG_MAX_PROPERTY_FILTERS", default=20)
 CATALOG_MAINTENANCE = env.bool("CATALOG_MAINTENANCE", default=False)
 CATALOG_PUBLIC_ENDPOINT = env.str("CATALOG_PUBLIC_ENDPOINT", default="").rstrip("/")

@@ -9,3 +9,4 @@ urlpatterns = [
 ]
 
 handler404 = "catalog.api.views.page_not_found"
+handler500 = "catalog.api.views.server_error"

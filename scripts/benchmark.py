@@ -10,6 +10,12 @@ baseline: the same rows fetched by one hand-written SQL query through psycopg2 a
 with orjson. It prints EXPLAIN (ANALYZE, BUFFERS) of each request's main query, flags any
 sequential scan of the image table, measures the throughput of the default listing with
 several concurrent clients, and writes everything to docs/benchmarks.md.
+
+A second table holds the worst cases a client may send (the most property filters allowed,
+every filter at once, the last page of every sort order, 128 KB values, ...): their planning
+and execution time (EXPLAIN ANALYZE) and their latency and status through the server, which
+runs with the production statement_timeout. A block of docs/benchmarks.md between
+`<!-- soak -->` and `<!-- /soak -->` belongs to scripts/soak.py and is kept as it is.
 """
 
 import argparse
@@ -38,6 +44,23 @@ TOKEN_NAMES = {"admin": "benchmark-admin", "member": "benchmark-member"}
 SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 ROWS_FILTERED = re.compile(r"Rows Removed by Filter: (\d+)")
 EXECUTION_TIME = re.compile(r"Execution Time: ([\d.]+) ms")
+PLANNING_TIME = re.compile(r"Planning Time: ([\d.]+) ms")
+SOAK_BLOCK = re.compile(r"<!-- soak -->.*?<!-- /soak -->", re.S)
+SORT_KEYS = (
+    "name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at",
+)  # fmt: skip
+# The seed's property keys (every gold image has them) and keys no image has.
+COMMON_PROPERTIES = {
+    "__imagetype": "gold",
+    "__os_type": "Linux",
+    "__os_version": "CentOS 7.9 64bit",
+    "__os_bit": "64",
+    "__platform": "CentOS",
+    "__support_kvm": "true",
+    "__isregistered": "true",
+}
+LONG_VALUE = "a" * 128 * 1024
+SLOW_WORST_CASE_MS = 50  # a worst case costing more shows its plan
 # A page of 25 that has to read and discard more rows than this walks most of an index.
 MANY_ROWS_FILTERED = 10_000
 
@@ -68,6 +91,8 @@ class Case:
     other_plans: list[str] = field(default_factory=list)
     seq_scans: set[str] = field(default_factory=set)
     same_rows: bool = True
+    planning_ms: float = 0.0
+    statuses: set[int] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -109,6 +134,62 @@ def cases(head_id: str, deep_marker: str) -> list[Case]:
         Case("brief listing", BRIEF),
         Case("HEAD one image", f"{BRIEF}/{head_id}", method="HEAD"),
     ]
+
+
+def worst_cases(last_images: dict[tuple[str, str], str], cap: int) -> list[Case]:
+    """What a client may send that costs the most: each must still be bounded.
+
+    `last_images` holds, for each sort order, the last image the admin sees in it: the page
+    after it is empty, but the database has to prove that none follows.
+    """
+    rare = {f"property-no-such-key-{n}": "x" for n in range(cap)}
+    common = {f"property-{key}": value for key, value in COMMON_PROPERTIES.items()}
+    mixed = {**common, **dict(list(rare.items())[: cap - len(common)])}
+    everything = {
+        "name": "CentOS 7.9 64bit",
+        "status": "active",
+        "disk_format": "zvhd2",
+        "container_format": "bare",
+        "size_min": "1",
+        "size_max": str(2**40),
+        "min_ram": "1024",
+        "min_disk": "40",
+        "protected": "false",
+        "changes-since": "2016-01-01T00:00:00",
+        "property-__os_type": "Linux",
+        "sort_key": "name",
+        "sort_dir": "asc",
+        "limit": "1000",
+    }
+    worst = [
+        Case(f"{len(common)} common property filters", DETAIL, common),
+        Case(f"{cap} property filters, {len(common)} common and the rest rare", DETAIL, mixed),
+        Case(f"{cap} property filters, rare keys", DETAIL, rare),
+        Case(f"{cap} property filters, member", DETAIL, mixed, token="member"),
+        Case("every filter at once", DETAIL, everything),
+        Case("every filter at once, member", DETAIL, everything, token="member"),
+        Case("min_ram=2048 (admin)", DETAIL, {"min_ram": "2048"}),
+        Case(
+            "name of hidden (Windows) images",
+            DETAIL,
+            {"name": "Windows Server 2019 Datacenter 64bit"},
+        ),
+        Case("status=killed without changes-since", DETAIL, {"status": "killed"}),
+        Case("128 KB name", DETAIL, {"name": LONG_VALUE}),
+        Case("128 KB property value", DETAIL, {"property-__os_type": LONG_VALUE}),
+        Case(
+            "changes-since at the start, limit=1000",
+            DETAIL,
+            {"changes-since": "2000-01-01", "limit": "1000"},
+        ),
+        Case("is_public=none, limit=1000", DETAIL, {"is_public": "none", "limit": "1000"}),
+    ]
+    for (sort_key, sort_dir), marker in last_images.items():
+        order = {"sort_key": sort_key, "sort_dir": sort_dir}
+        worst.append(Case(f"first page by {sort_key} {sort_dir}", DETAIL, order))
+        after = {**order, "marker": marker}
+        worst.append(Case(f"after the last image by {sort_key} {sort_dir}", DETAIL, after))
+    return worst
 
 
 # ------------------------------------------------------------------------------
@@ -357,14 +438,15 @@ def milliseconds(samples: list[float]) -> tuple[float, float]:
 # ------------------------------------------------------------------------------
 
 
-def captured_queries(case: Case, secret: str) -> list[str]:
+def captured_queries(case: Case, secret: str, strict: bool = True) -> list[str]:
+    """The SQL of the request; `strict`: it must answer 200 (a worst case need not)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
         response = Client(HTTP_X_AUTH_TOKEN=secret).generic(case.method, case.url)
-    if response.status_code != 200:
+    if strict and response.status_code != 200:
         raise SystemExit(f"{case.label}: in-process {case.url} answered {response.status_code}")
     return [query["sql"] for query in captured.captured_queries]
 
@@ -380,6 +462,7 @@ def explain_queries(cursor, case: Case, queries: list[str]) -> None:
         elapsed = float(EXECUTION_TIME.search(plan).group(1))
         case.seq_scans.update(SEQ_SCAN.findall(plan))
         case.sql_ms += elapsed
+        case.planning_ms += float(PLANNING_TIME.search(plan).group(1))
         case.rows_filtered += sum(int(n) for n in ROWS_FILTERED.findall(plan))
         plans.append((elapsed, f"{sql}\n\n{plan}"))
     if plans:
@@ -411,6 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--duration", type=float, default=10, help="Seconds of concurrent load.")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py).")
     parser.add_argument("--deep-pages", type=int, default=40, help="Pages of 1000 to walk.")
+    parser.add_argument(
+        "--worst-requests", type=int, default=5, help="Timed requests per worst case."
+    )
     parser.add_argument(
         "--output",
         default=str(PROJECT_ROOT / "docs" / "benchmarks.md"),
@@ -480,14 +566,19 @@ def main():
         projects, secrets_ = create_tokens(facts)
         with Server(args.database_url, args.workers) as server:
             results = measure(server, cursor, projects, secrets_, args, facts, orjson)
+            worst = measure_worst(server, cursor, projects, secrets_, args, orjson)
     finally:
         from catalog.models import ApiToken
 
         ApiToken.objects.filter(name__in=TOKEN_NAMES.values()).delete()
         raw.close()
     if args.output != "-":
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(report(results, facts), encoding="utf-8")
+        output = Path(args.output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        previous = output.read_text(encoding="utf-8") if output.exists() else ""
+        soak = SOAK_BLOCK.search(previous)
+        text = report(results, worst, facts, soak.group(0) if soak else None)
+        output.write_text(text, encoding="utf-8")
         print(f"wrote {args.output}")
 
 
@@ -562,9 +653,68 @@ def measure(server, cursor, projects, secrets_, args, facts, orjson) -> list[Cas
     return results
 
 
+def measure_worst(server, cursor, projects, secrets_, args, orjson) -> list[Case]:
+    from django.conf import settings
+
+    # The last image of each order is the first of the reverse one; asked of the database
+    # directly, because the server may well refuse to spend that long (statement_timeout).
+    last_images = {}
+    for sort_key in SORT_KEYS:
+        for sort_dir, reverse in (("asc", "desc"), ("desc", "asc")):
+            first = Case("", DETAIL, {"sort_key": sort_key, "sort_dir": reverse, "limit": "1"})
+            query = baseline_query(first, projects["admin"])
+            last_images[sort_key, sort_dir] = run_baseline(cursor, first, query, orjson)[1][0]
+    print(f"\nworst cases\n{WORST_HEADER}", flush=True)
+    results = worst_cases(last_images, settings.CATALOG_MAX_PROPERTY_FILTERS)
+    for case in results:
+        headers = {"X-Auth-Token": secrets_[case.token]}
+        connection = server.connection()
+        request(connection, case.method, case.url, headers)  # untimed: caches warm
+        for _ in range(args.worst_requests):
+            started = time.perf_counter()
+            status, _ = request(connection, case.method, case.url, headers)
+            case.samples.append(time.perf_counter() - started)
+            case.statuses.add(status)
+        connection.close()
+        queries = captured_queries(case, secrets_[case.token], strict=False)
+        case.queries = len(queries)
+        explain_queries(cursor, case, queries)
+        print(worst_line(case), flush=True)
+    return results
+
+
 # ------------------------------------------------------------------------------
 # Reporting
 # ------------------------------------------------------------------------------
+
+WORST_HEADER = (
+    f"{'request':52} {'status':>6} {'median':>8} {'max':>8} {'planning':>9} {'execution':>9}"
+    f" {'filtered':>9}"
+)
+
+
+def statuses(case: Case) -> str:
+    return "/".join(str(status) for status in sorted(case.statuses))
+
+
+def worst_line(case: Case) -> str:
+    median, slowest = milliseconds(case.samples)[0], max(case.samples) * 1000
+    return (
+        f"{case.label[:52]:52} {statuses(case):>6} {median:6.1f}ms {slowest:6.1f}ms "
+        f"{case.planning_ms:7.1f}ms {case.sql_ms:7.1f}ms {case.rows_filtered:9}"
+    )
+
+
+def short_url(case: Case) -> str:
+    """The request as a reader can take it in: long values and many filters abbreviated."""
+    params = {
+        name: value if len(value) <= 40 else f"<{len(value) // 1024} KB>"
+        for name, value in case.params.items()
+    }
+    shown = urlencode(dict(list(params.items())[:4])).replace("%3C", "<").replace("%3E", ">")
+    more = f"&... ({len(params) - 4} more)" if len(params) > 4 else ""
+    return f"{case.path}?{shown}{more}" if params else case.path
+
 
 HEADER = (
     f"{'request':28} {'median':>8} {'p95':>8} {'queries':>7} {'sql':>8} {'filtered':>9} "
@@ -603,7 +753,7 @@ def reproduce(args) -> str:
     return shlex.join(command)
 
 
-def report(results: list[Case], facts: dict) -> str:
+def report(results: list[Case], worst: list[Case], facts: dict, soak: str | None) -> str:
     args, box = facts["args"], facts["machine"]
     seeded = f", seeded in {facts['seed_seconds']:.0f} s" if facts["seed_seconds"] else ""
     workers = f", {args.workers} workers" if args.workers else ""
@@ -676,6 +826,8 @@ def report(results: list[Case], facts: dict) -> str:
         + (", ".join(walks) or "none")
         + ".",
         "",
+        *worst_report(worst, args),
+        *([soak, ""] if soak else []),
         "## Plans",
         "",
         "EXPLAIN (ANALYZE, BUFFERS) of each request's main (slowest) query, then of its other "
@@ -687,6 +839,53 @@ def report(results: list[Case], facts: dict) -> str:
         for other in case.other_plans:
             lines += ["```", other, "```", ""]
     return "\n".join(lines)
+
+
+def worst_report(worst: list[Case], args) -> list[str]:
+    from django.conf import settings
+
+    lines = [
+        "## Worst cases",
+        "",
+        f"What a client may send that costs the most, each {args.worst_requests} times through "
+        f"the server (production settings: at most {settings.CATALOG_MAX_PROPERTY_FILTERS} "
+        f"property filters, statement_timeout {settings.CATALOG_STATEMENT_TIMEOUT} ms, a "
+        f"request's database deadline {settings.CATALOG_DB_TIMEOUT:g} s). Planning and "
+        "execution: EXPLAIN ANALYZE of the request's image and property queries, summed "
+        "(run without the timeout, so a query the server cuts off shows its full cost). "
+        '"After the last image": the marker is the last image the admin sees in that order, '
+        "so the page is empty and the database has to prove it.",
+        "",
+        "| Request | Status | Median | Slowest | Planning | Execution | Filtered | Seq scans |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for case in worst:
+        median, slowest = milliseconds(case.samples)[0], max(case.samples) * 1000
+        who = " (member)" if case.token == "member" else ""
+        lines.append(
+            f"| {case.label}{who}: `{short_url(case)}` | {statuses(case)} | {median:.1f} ms "
+            f"| {slowest:.1f} ms | {case.planning_ms:.1f} ms | {case.sql_ms:.1f} ms "
+            f"| {case.rows_filtered:,} | {scans(case)} |"
+        )
+    slowest = max(worst, key=lambda case: max(case.samples))
+    lines += [
+        "",
+        f"Slowest: {slowest.label}, {max(slowest.samples) * 1000:.0f} ms "
+        f"(answered {statuses(slowest)}).",
+        "",
+    ]
+    costly = [case for case in worst if case.planning_ms + case.sql_ms > SLOW_WORST_CASE_MS]
+    if costly:
+        lines += [
+            f"Plans of the worst cases that cost more than {SLOW_WORST_CASE_MS} ms (EXPLAIN "
+            "ANALYZE of the main query; long lines cut):",
+            "",
+        ]
+    for case in costly:
+        plan = case.plan.split("\n\n", 1)[-1]  # without the SQL, which may hold 128 KB
+        cut = "\n".join(row if len(row) <= 200 else row[:200] + " ..." for row in plan.split("\n"))
+        lines += [f"### Worst case: {case.label}", "", "```", cut, "```", ""]
+    return lines
 
 
 if __name__ == "__main__":

@@ -189,3 +189,33 @@ def test_a_repeated_parameter_counts_its_last_value(member_api, catalog):
 
 def test_unknown_parameters_are_ignored(member_api, catalog):
     assert names(member_api.get(DETAIL, {"colour": "blue", "name": "cirros"})) == ["cirros"]
+
+
+def test_property_filters_up_to_the_cap_are_served(member_api, image_factory, settings):
+    settings.CATALOG_MAX_PROPERTY_FILTERS = 20
+    properties = {f"k{n}": "v" for n in range(20)}
+    image_factory(name="all", properties=properties)
+    image_factory(name="some", properties={"k0": "v"})
+    query = {f"property-{key}": value for key, value in properties.items()}
+    assert names(member_api.get(DETAIL, query)) == ["all"]
+
+
+def test_more_property_filters_than_the_cap_are_a_400_that_says_the_limit(member_api, settings):
+    settings.CATALOG_MAX_PROPERTY_FILTERS = 20
+    query = {f"property-k{n}": "v" for n in range(21)}
+    response = member_api.get(DETAIL, query)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"] == {
+        "message": "Too many property filters: at most 20 are allowed in one request.",
+        "code": 400,
+        "title": "Bad Request",
+    }
+    assert member_api.get("/v1.1/images", query).status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_a_repeated_property_filter_counts_once_toward_the_cap(member_api, settings):
+    settings.CATALOG_MAX_PROPERTY_FILTERS = 1
+    assert member_api.get(f"{DETAIL}?property-a=1&property-a=2").status_code == HTTPStatus.OK
+    assert member_api.get(f"{DETAIL}?property-a=1&property-b=2").status_code == (
+        HTTPStatus.BAD_REQUEST
+    )

@@ -7,6 +7,7 @@ django-filter does by default: each field raises Glance's own message, and the v
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Left
 
@@ -110,6 +111,28 @@ class TimestampFilter(django_filters.Filter):
     field_class = TimestampField
 
 
+def property_filters(data) -> dict[str, str]:
+    """The `property-<key>=<value>` filters of a query (a repeated one counts once, its last
+    value)."""
+    return {
+        name.removeprefix(PROPERTY_PREFIX): data[name]
+        for name in data
+        if name.startswith(PROPERTY_PREFIX)
+    }
+
+
+class ImageFilterForm(forms.Form):
+    def clean(self):
+        # Each property filter is a join the planner has to order: beyond a few dozen,
+        # planning alone takes seconds. The cap keeps every permitted request cheap.
+        limit = settings.CATALOG_MAX_PROPERTY_FILTERS
+        if len(property_filters(self.data)) > limit:
+            raise forms.ValidationError(
+                f"Too many property filters: at most {limit} are allowed in one request."
+            )
+        return super().clean()
+
+
 class ImageFilter(django_filters.FilterSet):
     name = ExactFilter()
     status = ExactFilter()
@@ -127,6 +150,7 @@ class ImageFilter(django_filters.FilterSet):
     class Meta:
         model = Image
         fields = []
+        form = ImageFilterForm
 
     @classmethod
     def get_filters(cls):
@@ -154,16 +178,9 @@ class ImageFilter(django_filters.FilterSet):
             if is_public == BooleanParameterField.NONE
             else is_public in (None, True),
         )
-        for key, value in self.property_filters().items():
+        for key, value in property_filters(self.data).items():
             queryset = queryset.filter(Exists(self.property_match(key, value)))
         return queryset
-
-    def property_filters(self) -> dict[str, str]:
-        return {
-            name.removeprefix(PROPERTY_PREFIX): self.data[name]
-            for name in self.data
-            if name.startswith(PROPERTY_PREFIX)
-        }
 
     @staticmethod
     def property_match(key, value):

@@ -2,7 +2,8 @@
 
 A request id on every response and in the log line for the request; maintenance mode; a
 malformed query string refused before anything reads it (the admin's too); an unreachable
-database as 503 and any other fault as a generic 500 (logged with the request id, never shown).
+database as 503 (the admin's as its own 503 page) and any other fault as a generic 500
+(logged with the request id, never shown).
 """
 
 import logging
@@ -19,13 +20,19 @@ from django.core.exceptions import (
     TooManyFieldsSent,
 )
 from django.db import InterfaceError, OperationalError, connections
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 
-from .errors import error_response, service_unavailable
+from catalog.database import DeadlineExceeded
+
+from .errors import RETRY_AFTER_SECONDS, error_response, service_unavailable
 
 logger = logging.getLogger("catalog.api")
 
 REQUEST_ID_HEADER = "X-Openstack-Request-Id"
 NOT_API_PREFIXES = ("/admin/", "/static/")
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout (or a cancel)
 
 
 def is_api_path(path: str) -> bool:
@@ -81,15 +88,10 @@ class LegacyApiMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_ERRORS):
+            return database_unavailable(request, exception)
         if not is_api_path(request.path):
             return None
-        if isinstance(exception, (OperationalError, InterfaceError)):
-            logger.warning("%s database unavailable: %s", request.request_id, exception)
-            # Drop a broken connection now, so the next request connects afresh.
-            for database in connections.all(initialized_only=True):
-                if not database.in_atomic_block and not database.is_usable():
-                    database.close()
-            return service_unavailable("The image service cannot reach its database.")
         if isinstance(exception, (TooManyFieldsSent, RequestDataTooBig)):
             return error_response(HTTPStatus.BAD_REQUEST, "Too many or too large parameters.")
         if isinstance(exception, SuspiciousOperation):
@@ -100,3 +102,39 @@ class LegacyApiMiddleware:
             f"The server has either erred or is incapable of performing the requested "
             f"operation. Request id: {request.request_id}",
         )
+
+
+def database_fault(exception) -> str:
+    """Why a database error happened, in words for the log."""
+    cause = exception.__cause__
+    if isinstance(cause, DeadlineExceeded):
+        return "no answer before the request's deadline"
+    if getattr(cause, "pgcode", None) == QUERY_CANCELED:
+        return "query cancelled by statement_timeout"
+    return "unreachable"
+
+
+def database_unavailable(request, exception) -> HttpResponse:
+    """503 with Retry-After: the API's JSON, or the admin's own page (not a 500)."""
+    request_id = getattr(request, "request_id", "-")
+    logger.warning(
+        "%s database unavailable (%s): %s", request_id, database_fault(exception), exception
+    )
+    # Drop a broken connection now, so the next request connects afresh.
+    for database in connections.all(initialized_only=True):
+        if database.connection is None or database.in_atomic_block:
+            continue
+        if not database.is_usable():
+            database.close()
+    if is_api_path(request.path):
+        response = service_unavailable("The image service cannot reach its database.")
+    else:
+        # Rendered without the request: its context processors would ask the database who
+        # the user is.
+        page = render_to_string("admin/503.html", {"retry_after": RETRY_AFTER_SECONDS})
+        response = HttpResponse(page, status=HTTPStatus.SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    # The warning above is the record of an outage; Django would add an ERROR line for every
+    # request answered while it lasts.
+    response._has_been_logged = True
+    return response

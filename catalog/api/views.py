@@ -1,8 +1,10 @@
 """The legacy image API (legacy-api.md): listings, HEAD, version discovery, health."""
 
+import sys
 import uuid
 from http import HTTPStatus
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse
 from django.views import defaults
@@ -12,12 +14,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.database import deadline_within
 from catalog.models import Image
 
 from . import schema
 from .auth import base_url
 from .errors import BadRequest, error_response
 from .filters import ImageFilter
+from .middleware import DATABASE_ERRORS, database_unavailable
 from .pagination import PageRequest, page_rows
 from .serialization import BRIEF_COLUMNS, DETAIL_COLUMNS, detail_entries, head_headers
 
@@ -160,8 +164,9 @@ class UnknownPathView(APIView):
 
 def healthz(request):
     """200 when the database answers, 503 when it does not (for load balancers; no token)."""
-    with connection.cursor() as cursor:  # an unreachable database raises: the middleware's 503
-        cursor.execute("SELECT 1")
+    # A probe that waits is as bad as one that fails: the load balancer gives up first.
+    with deadline_within(settings.CATALOG_HEALTHZ_TIMEOUT), connection.cursor() as cursor:
+        cursor.execute("SELECT 1")  # an unreachable database raises: the middleware's 503
     return HttpResponse(b'{"status": "ok"}', content_type="application/json; charset=UTF-8")
 
 
@@ -170,3 +175,12 @@ def page_not_found(request, exception):
     if request.path.startswith("/admin/"):
         return defaults.page_not_found(request, exception)
     return error_response(HTTPStatus.NOT_FOUND, "The resource could not be found.")
+
+
+def server_error(request):
+    """Django's last resort, for an exception outside any view (in a middleware, say): a
+    database error is still the 503 the middleware answers for one inside a view."""
+    exception = sys.exc_info()[1]
+    if isinstance(exception, DATABASE_ERRORS):
+        return database_unavailable(request, exception)
+    return defaults.server_error(request)

@@ -9,6 +9,7 @@ from itertools import islice
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, transaction
 
+from catalog.database import blocking_waits
 from catalog.management.progress import progress
 from catalog.models import Image, ImageMember, ImageProperty
 from catalog.seeding import (
@@ -378,7 +379,8 @@ class PostgresWriter:
     def write(self, encoded) -> int:
         count, *texts = encoded
         # The raw cursor bypasses Django's: let its errors become django.db's all the same.
-        with connection.wrap_database_errors:
+        # psycopg2 refuses COPY while the wait callback (catalog.database) is installed.
+        with connection.wrap_database_errors, blocking_waits():
             statements = (self.images, self.properties, self.members)
             for sql, data in zip(statements, texts, strict=True):
                 if data:
