@@ -18,8 +18,9 @@ from . import schema
 from .auth import base_url
 from .errors import BadRequest, error_response
 from .filters import ImageFilter
+from .headers import head_headers
 from .pagination import PageRequest, page_rows
-from .serialization import BRIEF_COLUMNS, DETAIL_COLUMNS, detail_entries, head_headers
+from .serialization import BRIEF_COLUMNS, DETAIL_COLUMNS, detail_entries
 
 VERSIONS = ("v1.1", "v1.0")
 
