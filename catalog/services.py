@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from .catalog_file import CatalogEntry
 from .models import ApiToken, Image, ImageMember, ImageProperty, properties_say_windows
+from .validators import control_character_problem
 
 # SQLite allows a limited number of variables per statement; keep IN lists below it.
 _CHUNK = 500
@@ -304,6 +305,7 @@ def token_create(
     project = project.strip()
     if not project or len(project) > 255:
         raise TokenError("project must be 1 to 255 characters")
+    _refuse_control_characters("project", project)
     roles = [role.strip() for role in roles if role.strip()]
     if not roles:
         raise TokenError("a token needs at least one role, e.g. --roles member")
@@ -322,6 +324,7 @@ def token_create(
     name = (name or f"{project[:60]}-{secret[:PREFIX_LENGTH]}").strip()
     if not name or len(name) > 100:
         raise TokenError("name must be 1 to 100 characters")
+    _refuse_control_characters("name", name)
     if ApiToken.objects.filter(name=name).exists():
         raise TokenError(f"a token named {name!r} exists already")
     token = ApiToken.objects.create(
@@ -334,6 +337,12 @@ def token_create(
         expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     return token, secret
+
+
+def _refuse_control_characters(field: str, text: str) -> None:
+    problem = control_character_problem(text)
+    if problem is not None:
+        raise TokenError(f"{field} {problem}")
 
 
 def token_revoke(*, token: ApiToken, now: datetime | None = None) -> ApiToken:
