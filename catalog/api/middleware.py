@@ -32,8 +32,8 @@ def is_api_path(path: str) -> bool:
     return not path.startswith(NOT_API_PREFIXES)
 
 
-def query_string_problem(raw: bytes) -> str | None:
-    """Why a query string cannot be read as UTF-8 text without NUL bytes, or None."""
+def query_string_problem(raw: bytes, *, nul_allowed: bool = False) -> str | None:
+    """Why a query string cannot be read as UTF-8 text (without NUL bytes), or None."""
     for pair in raw.split(b"&"):
         for part in pair.split(b"=", 1):
             decoded = unquote_to_bytes(part.replace(b"+", b" "))
@@ -41,7 +41,7 @@ def query_string_problem(raw: bytes) -> str | None:
                 text = decoded.decode("utf-8")
             except UnicodeDecodeError:
                 return "The query string is not valid UTF-8."
-            if "\x00" in text:
+            if not nul_allowed and "\x00" in text:
                 name = unquote_to_bytes(pair.split(b"=", 1)[0]).decode("utf-8", "replace")
                 return f"Parameter {name[:100]} contains a NUL character."
     return None
@@ -67,15 +67,20 @@ class LegacyApiMiddleware:
         return response
 
     def answer(self, request):
-        problem = query_string_problem(request.META.get("QUERY_STRING", "").encode("latin-1"))
+        raw_query = request.META.get("QUERY_STRING", "").encode("latin-1")
         if not is_api_path(request.path):
+            # The admin's filters hand values to the database, which refuses a NUL:
+            # Django's own 400 page instead of a 500.
+            problem = query_string_problem(raw_query)
             if problem:
-                # The admin's filters hand values to the database, which refuses a NUL:
-                # Django's own 400 page instead of a 500.
                 raise BadRequest(problem)
             return self.get_response(request)
         if settings.CATALOG_MAINTENANCE:
             return service_unavailable("The image service is down for maintenance.")
+        # Django would read invalid UTF-8 as U+FFFD and match on that: refuse it here. A NUL
+        # is left to each parameter, which answers it with its own message (filters.py,
+        # pagination.py) and never hands it to the database.
+        problem = query_string_problem(raw_query, nul_allowed=True)
         if problem:
             return error_response(HTTPStatus.BAD_REQUEST, problem)
         return self.get_response(request)
