@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
 ]
 
+handler400 = "catalog.api.views.bad_request"
 handler404 = "catalog.api.views.page_not_found"

@@ -19,6 +19,7 @@ from .auth import base_url
 from .errors import BadRequest, error_response
 from .filters import ImageFilter
 from .headers import head_headers
+from .middleware import is_api_path
 from .pagination import PageRequest, page_rows
 from .serialization import BRIEF_COLUMNS, DETAIL_COLUMNS, detail_entries
 
@@ -164,6 +165,14 @@ def healthz(request):
     with connection.cursor() as cursor:  # an unreachable database raises: the middleware's 503
         cursor.execute("SELECT 1")
     return HttpResponse(b'{"status": "ok"}', content_type="application/json; charset=UTF-8")
+
+
+def bad_request(request, exception):
+    """A 400 that Django itself answers (a suspicious request refused by a middleware) is in
+    the API's error format on API paths too."""
+    if not is_api_path(request.path):
+        return defaults.bad_request(request, exception)
+    return error_response(HTTPStatus.BAD_REQUEST, "The request is malformed.")
 
 
 def page_not_found(request, exception):
