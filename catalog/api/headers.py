@@ -17,9 +17,9 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 # header lines or with a line of 64 KiB or more; servers and proxies in front have limits of
 # their own.
 CLIENT_MAX_HEADERS = 100
-# The response's own headers: Content-Type, Content-Length, X-Openstack-Request-Id, Django's
-# security headers, the server's Date, Server and Connection (ten today), with room for what a
-# proxy in front adds.
+# The response's own headers, with room for what a proxy in front adds: Content-Type,
+# Content-Length, Allow, X-Openstack-Request-Id, Django's four security headers and the
+# server's Date, Server and Connection (eleven through gunicorn; twelve with HSTS).
 RESPONSE_OWN_HEADERS = 20
 # Every listing field but the properties, and Etag.
 IMAGE_FIELD_HEADERS = len(LISTING_KEYS)
