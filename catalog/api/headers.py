@@ -62,10 +62,11 @@ def property_headers(properties: dict[str, str], *, room: int) -> dict[str, str]
     headers = {}
     names = set()
     for key, text in sorted(properties.items()):
-        name, value = f"X-Image-Meta-Property-{key}", header_value(text)
-        size = _line_bytes(name, value)
+        name = f"X-Image-Meta-Property-{key}"
         if not HEADER_TOKEN.fullmatch(key) or name.lower() in names:
             continue
+        value = header_value(text)
+        size = _line_bytes(name, value)
         if size > min(MAX_HEADER_LINE_BYTES, room):
             continue
         headers[name] = value
