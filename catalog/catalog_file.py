@@ -25,6 +25,7 @@ from pydantic import (
 
 from .models import CHECKSUM_PATTERN, MAX_INT32, MAX_INT64, Image, ImageMember
 from .timestamps import TimestampError, format_timestamp, parse_timestamp
+from .validators import control_character_problem
 
 # legacy-api.md §4, in the order the listing writes them.
 LISTING_KEYS = (
@@ -79,25 +80,26 @@ Timestamp = Annotated[datetime, BeforeValidator(_timestamp)]
 ImageId = Annotated[uuid.UUID, BeforeValidator(_uuid)]
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL cannot store a NUL character in text; refuse it here, with the entry named.
-    if "\x00" in value:
-        raise ValueError("contains a NUL character")
+def _storable(value: str) -> str:
+    # validators.py: no control characters but tab, line feed and carriage return.
+    problem = control_character_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
-NoNul = AfterValidator(_no_nul)
-Text = Annotated[StrictStr, NoNul]
-Text255 = Annotated[StrictStr, Field(max_length=255), NoNul]
+Storable = AfterValidator(_storable)
+Text = Annotated[StrictStr, Storable]
+Text255 = Annotated[StrictStr, Field(max_length=255), Storable]
 Size = Annotated[StrictInt, Field(ge=0, le=MAX_INT64)]
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_INT32)]
-PropertyKey = Annotated[StrictStr, Field(min_length=1, max_length=255), NoNul]
+PropertyKey = Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
 
 
 class CatalogMember(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    member_id: Annotated[StrictStr, Field(min_length=1, max_length=255), NoNul]
+    member_id: Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
     can_share: StrictBool = False
     status: Literal[tuple(ImageMember.Status.values)] = ImageMember.Status.PENDING.value
 
@@ -153,11 +155,18 @@ class CatalogEntry(BaseModel):
         return fields
 
 
+def _shown(part: str) -> str:
+    """A part of a field's path as the one-line message shows it: a property key that holds
+    a line break or a control character is quoted with escapes (it must not break the line or
+    drive the terminal), and an empty key reads ''."""
+    return part if part and part.isprintable() else repr(part)
+
+
 def _describe(error: ValidationError, position: int, raw: Any) -> str:
     first = error.errors()[0]
     # ("properties", "", "[key]") reads as properties.'' : the key itself is at fault.
     parts = [part for part in first["loc"] if part != "[key]"]
-    field = ".".join(str(part) if part != "" else "''" for part in parts) or "entry"
+    field = ".".join(_shown(str(part)) for part in parts) or "entry"
     message = first["msg"]
     if message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")
@@ -165,7 +174,7 @@ def _describe(error: ValidationError, position: int, raw: Any) -> str:
         if field == "entry" and ": " in message:
             field, message = message.split(": ", 1)
     raw_id = raw.get("id") if isinstance(raw, dict) else None
-    return f"entry {position} (id {raw_id or 'none'}): {field}: {message}"
+    return f"entry {position} (id {_shown(str(raw_id)) if raw_id else 'none'}): {field}: {message}"
 
 
 def parse_entries(raw_entries: Iterable[Any]) -> list[CatalogEntry]:

@@ -14,6 +14,7 @@ from django.db.models.functions import Left, Length
 from django.db.models.lookups import Exact, LessThanOrEqual
 
 from .querysets import ImageQuerySet
+from .validators import validate_text
 
 CHECKSUM_PATTERN = r"^[0-9a-f]{32}$"
 MAX_INT64 = 2**63 - 1
@@ -74,7 +75,9 @@ class Image(models.Model):
     ContainerFormat = ContainerFormat
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=255, null=True, blank=True, help_text="e.g. cirros")
+    name = models.CharField(
+        max_length=255, null=True, blank=True, validators=[validate_text], help_text="e.g. cirros"
+    )
     status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED)
     container_format = models.CharField(
         max_length=16, choices=ContainerFormat, null=True, blank=True
@@ -97,6 +100,7 @@ class Image(models.Model):
         max_length=255,
         null=True,
         blank=True,
+        validators=[validate_text],
         help_text="Project id, e.g. 23f4cb75768d4febb39542ef6fe169f3.",
     )
     created_at = models.DateTimeField()
@@ -193,8 +197,8 @@ class ImageProperty(models.Model):
     image = models.ForeignKey(
         Image, on_delete=models.CASCADE, related_name="properties", db_index=False
     )
-    key = models.CharField(max_length=255, help_text="e.g. __os_type")
-    value = models.TextField(blank=True, help_text="e.g. Linux")
+    key = models.CharField(max_length=255, validators=[validate_text], help_text="e.g. __os_type")
+    value = models.TextField(blank=True, validators=[validate_text], help_text="e.g. Linux")
 
     class Meta:
         verbose_name_plural = "image properties"
@@ -231,7 +235,11 @@ class ImageMember(models.Model):
     image = models.ForeignKey(
         Image, on_delete=models.CASCADE, related_name="members", db_index=False
     )
-    member_id = models.CharField(max_length=255, help_text="The project the image is shared with.")
+    member_id = models.CharField(
+        max_length=255,
+        validators=[validate_text],
+        help_text="The project the image is shared with.",
+    )
     can_share = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
 
@@ -253,8 +261,12 @@ class ImageMember(models.Model):
 class ApiToken(models.Model):
     """A caller of the API: a project with roles. Only a hash of the secret is stored."""
 
-    name = models.CharField(max_length=100, unique=True, help_text="e.g. ci-smoke-tests")
-    project = models.CharField(max_length=255, help_text="Project id the token acts for.")
+    name = models.CharField(
+        max_length=100, unique=True, validators=[validate_text], help_text="e.g. ci-smoke-tests"
+    )
+    project = models.CharField(
+        max_length=255, validators=[validate_text], help_text="Project id the token acts for."
+    )
     roles = models.CharField(
         max_length=255, default="member", help_text="Comma-separated, e.g. reader,member."
     )

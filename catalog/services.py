@@ -10,6 +10,7 @@ are the last guard.
 import hashlib
 import re
 import secrets
+import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from .catalog_file import CatalogEntry
 from .models import ApiToken, Image, ImageMember, ImageProperty, properties_say_windows
+from .validators import control_character_problem
 
 # SQLite allows a limited number of variables per statement; keep IN lists below it.
 _CHUNK = 500
@@ -281,8 +283,22 @@ def images_import(
 # ------------------------------------------------------------------------------
 
 PREFIX_LENGTH = 8
-SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,255}$")
+# URL-safe characters, at least 20 (operations.md), and not a leading "-": a secret that
+# starts like an option cannot be passed as `glance --os-auth-token $TOKEN` or to most other
+# command lines.
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{19,254}$")
+SECRET_BYTES = 32
 ROLE_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+def generate_secret() -> str:
+    """A random secret of 256 bits that begins with a letter or a digit.
+
+    token_urlsafe's text begins with `-` once in 64 secrets; a letter or digit in front keeps
+    every bit of it and lets the secret be passed on any command line.
+    """
+    return secrets.choice(_ALPHANUMERIC) + secrets.token_urlsafe(SECRET_BYTES)
 
 
 def hash_secret(secret: str) -> str:
@@ -304,6 +320,7 @@ def token_create(
     project = project.strip()
     if not project or len(project) > 255:
         raise TokenError("project must be 1 to 255 characters")
+    _refuse_control_characters("project", project)
     roles = [role.strip() for role in roles if role.strip()]
     if not roles:
         raise TokenError("a token needs at least one role, e.g. --roles member")
@@ -313,15 +330,19 @@ def token_create(
     if expires_in_days is not None and expires_in_days <= 0:
         raise TokenError("expires-in must be a positive number of days")
     if secret is None:
-        secret = secrets.token_urlsafe(32)
+        secret = generate_secret()
     elif not SECRET_PATTERN.match(secret):
-        raise TokenError("a token secret must be 20 to 255 URL-safe characters (A-Z a-z 0-9 _ -)")
+        raise TokenError(
+            "a token secret must be 20 to 255 URL-safe characters (A-Z a-z 0-9 _ -) "
+            "and cannot start with -"
+        )
     secret_hash = hash_secret(secret)
     if ApiToken.objects.filter(secret_hash=secret_hash).exists():
         raise TokenError("a token with that secret exists already")
     name = (name or f"{project[:60]}-{secret[:PREFIX_LENGTH]}").strip()
     if not name or len(name) > 100:
         raise TokenError("name must be 1 to 100 characters")
+    _refuse_control_characters("name", name)
     if ApiToken.objects.filter(name=name).exists():
         raise TokenError(f"a token named {name!r} exists already")
     token = ApiToken.objects.create(
@@ -334,6 +355,12 @@ def token_create(
         expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     return token, secret
+
+
+def _refuse_control_characters(field: str, text: str) -> None:
+    problem = control_character_problem(text)
+    if problem is not None:
+        raise TokenError(f"{field} {problem}")
 
 
 def token_revoke(*, token: ApiToken, now: datetime | None = None) -> ApiToken:

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
 ]
 
+handler400 = "catalog.api.views.bad_request"
 handler404 = "catalog.api.views.page_not_found"
 handler500 = "catalog.api.views.server_error"

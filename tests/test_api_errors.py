@@ -77,8 +77,8 @@ def test_the_brief_listing_refuses_the_same_way(member_api):
 @pytest.mark.parametrize(
     ("query", "status"),
     [
-        ("name=%00", 400),
-        ("property-x=a%00b", 400),
+        ("name=%00", 200),
+        ("property-x=a%00b", 200),
         ("name=%FF%FE", 400),
         ("changes-since=%C3%28", 400),
         (f"size_min={'9' * 10_000}", 400),
@@ -110,13 +110,6 @@ def test_too_many_parameters_is_a_400(member_api, settings):
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
     query = "&".join(f"p{n}=1" for n in range(20))
     assert error_of(member_api.get(f"{DETAIL}?{query}")) == "Too many or too large parameters."
-
-
-def test_a_nul_in_a_parameter_names_the_parameter(member_api):
-    assert (
-        error_of(member_api.get(f"{DETAIL}?name=a%00b"))
-        == "Parameter name contains a NUL character."
-    )
 
 
 @pytest.mark.parametrize("header", ["application/octet-stream", "text/plain"])

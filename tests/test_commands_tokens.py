@@ -37,6 +37,7 @@ def test_create_token_with_a_known_secret_and_expiry():
     ("args", "message"),
     [
         (["--token", "short"], "URL-safe"),
+        (["--token=-starts-like-an-option-0123"], "cannot start with -"),
         (["--roles", ","], "at least one role"),
         (["--expires-in", "-1"], "positive"),
     ],

@@ -3,7 +3,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from catalog.models import ApiToken
-from catalog.services import TokenError, hash_secret, token_create, token_find, token_revoke
+from catalog.services import (
+    SECRET_PATTERN,
+    TokenError,
+    hash_secret,
+    token_create,
+    token_find,
+    token_revoke,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +32,19 @@ def test_each_token_gets_its_own_random_secret():
     assert first != second
 
 
+def test_a_generated_secret_never_starts_with_a_dash(monkeypatch):
+    # token_urlsafe's text starts with "-" once in 64 draws: make it every time.
+    monkeypatch.setattr(
+        "catalog.services.secrets.token_urlsafe", lambda nbytes: "-" + "A" * (nbytes * 4 // 3)
+    )
+    token, secret = token_create(project="p1")
+    assert secret[0].isalnum()
+    assert secret[1:] == "-" + "A" * 42
+    assert SECRET_PATTERN.match(secret)
+    assert token.secret_hash == hash_secret(secret)
+    assert token.prefix == secret[:8]
+
+
 def test_a_known_secret_can_be_set():
     token, secret = token_create(project="p1", secret="known-secret-for-tests-01", name="env")
     assert secret == "known-secret-for-tests-01"
@@ -32,7 +52,14 @@ def test_a_known_secret_can_be_set():
 
 
 @pytest.mark.parametrize(
-    "secret", ["short-secret", "has spaces in it 1234567", "has/slash/0123456789abcdef", ""]
+    "secret",
+    [
+        "short-secret",
+        "has spaces in it 1234567",
+        "has/slash/0123456789abcdef",
+        "",
+        "-starts-like-an-option-0123456789",
+    ],
 )
 def test_a_bad_known_secret_is_refused(secret):
     with pytest.raises(TokenError, match="URL-safe"):

@@ -44,11 +44,13 @@ class CountField(forms.Field):
         if value is None:
             return None
         text = value.strip()
-        # isdecimal() first: int() accepts "+1", "1_000" and other Unicode digits.
-        if text.isascii() and text.isdecimal() and len(text) <= len(str(self.maximum)):
-            number = int(text)
-            if number <= self.maximum:
-                return number
+        # isdecimal() first: int() accepts "+1", "1_000" and other Unicode digits. Leading
+        # zeros are accepted, as Glance's int() accepted them; the length check comes after
+        # them, so a 10,000-digit number is refused without being converted.
+        if text.isascii() and text.isdecimal():
+            digits = text.lstrip("0") or "0"
+            if len(digits) <= len(str(self.maximum)) and int(digits) <= self.maximum:
+                return int(digits)
         raise forms.ValidationError(f"Bad value passed to filter {self.name} got {echo(value)}")
 
 
@@ -86,12 +88,22 @@ class TimestampField(forms.Field):
             raise forms.ValidationError("Unrecognized changes-since value") from None
 
 
+def can_be_stored(text: str) -> bool:
+    """False for text that no stored value can equal: it holds a NUL, which PostgreSQL cannot
+    store (and the write paths refuse), so it must not reach the database either."""
+    return "\x00" not in text
+
+
 class ExactFilter(django_filters.Filter):
     field_class = LiteralField
 
     def filter(self, qs, value):
         # legacy-api.md §3: a value is taken literally, an empty one included.
-        return qs if value is None else qs.filter(**{self.field_name: value})
+        if value is None:
+            return qs
+        if not can_be_stored(value):
+            return qs.none()  # matches nothing, as any other value no image has
+        return qs.filter(**{self.field_name: value})
 
 
 class CountFilter(django_filters.Filter):
@@ -179,6 +191,8 @@ class ImageFilter(django_filters.FilterSet):
             else is_public in (None, True),
         )
         for key, value in property_filters(self.data).items():
+            if not (can_be_stored(key) and can_be_stored(value)):
+                return queryset.none()
             queryset = queryset.filter(Exists(self.property_match(key, value)))
         return queryset
 

@@ -1,9 +1,9 @@
 """What every API response shares (legacy-api.md §5, §8).
 
-A request id on every response and in the log line for the request; maintenance mode; a
-malformed query string refused before anything reads it (the admin's too); an unreachable
-database as 503 (the admin's as its own 503 page) and any other fault as a generic 500
-(logged with the request id, never shown).
+A request id on every response and in the log line for the request; a disallowed Host
+refused with a warning; maintenance mode; a malformed query string refused before anything
+reads it (the admin's too); an unreachable database as 503 (the admin's as its own 503 page)
+and any other fault as a generic 500 (logged with the request id, never shown).
 """
 
 import logging
@@ -15,6 +15,7 @@ from urllib.parse import unquote_to_bytes
 from django.conf import settings
 from django.core.exceptions import (
     BadRequest,
+    DisallowedHost,
     RequestDataTooBig,
     SuspiciousOperation,
     TooManyFieldsSent,
@@ -22,6 +23,8 @@ from django.core.exceptions import (
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.utils.log import log_response
+from django.views import defaults
 
 from catalog.database import DeadlineExceeded
 
@@ -30,6 +33,7 @@ from .errors import RETRY_AFTER_SECONDS, error_response, service_unavailable
 logger = logging.getLogger("catalog.api")
 
 REQUEST_ID_HEADER = "X-Openstack-Request-Id"
+DISALLOWED_HOST_MESSAGE = "The Host header names a host this service does not answer for."
 NOT_API_PREFIXES = ("/admin/", "/static/")
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout (or a cancel)
@@ -39,8 +43,8 @@ def is_api_path(path: str) -> bool:
     return not path.startswith(NOT_API_PREFIXES)
 
 
-def query_string_problem(raw: bytes) -> str | None:
-    """Why a query string cannot be read as UTF-8 text without NUL bytes, or None."""
+def query_string_problem(raw: bytes, *, nul_allowed: bool = False) -> str | None:
+    """Why a query string cannot be read as UTF-8 text (without NUL bytes), or None."""
     for pair in raw.split(b"&"):
         for part in pair.split(b"=", 1):
             decoded = unquote_to_bytes(part.replace(b"+", b" "))
@@ -48,13 +52,17 @@ def query_string_problem(raw: bytes) -> str | None:
                 text = decoded.decode("utf-8")
             except UnicodeDecodeError:
                 return "The query string is not valid UTF-8."
-            if "\x00" in text:
+            if not nul_allowed and "\x00" in text:
                 name = unquote_to_bytes(pair.split(b"=", 1)[0]).decode("utf-8", "replace")
                 return f"Parameter {name[:100]} contains a NUL character."
     return None
 
 
 class LegacyApiMiddleware:
+    """The outermost middleware (first in MIDDLEWARE), so that every response, whatever
+    refused it, carries a request id and has its log line. It reads only the path, which
+    needs no Host."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -74,18 +82,48 @@ class LegacyApiMiddleware:
         return response
 
     def answer(self, request):
-        problem = query_string_problem(request.META.get("QUERY_STRING", "").encode("latin-1"))
-        if not is_api_path(request.path):
+        api = is_api_path(request.path)
+        try:
+            request.get_host()
+        except DisallowedHost as error:
+            return self.refuse_host(request, error, api=api)
+        raw_query = request.META.get("QUERY_STRING", "").encode("latin-1")
+        if not api:
+            # The admin's filters hand values to the database, which refuses a NUL:
+            # Django's own 400 page instead of a 500.
+            problem = query_string_problem(raw_query)
             if problem:
-                # The admin's filters hand values to the database, which refuses a NUL:
-                # Django's own 400 page instead of a 500.
-                raise BadRequest(problem)
+                return defaults.bad_request(request, BadRequest(problem))
             return self.get_response(request)
         if settings.CATALOG_MAINTENANCE:
             return service_unavailable("The image service is down for maintenance.")
+        # Django would read invalid UTF-8 as U+FFFD and match on that: refuse it here. A NUL
+        # is left to each parameter, which answers it with its own message (filters.py,
+        # pagination.py) and never hands it to the database.
+        problem = query_string_problem(raw_query, nul_allowed=True)
         if problem:
             return error_response(HTTPStatus.BAD_REQUEST, problem)
         return self.get_response(request)
+
+    @staticmethod
+    def refuse_host(request, error: DisallowedHost, *, api: bool):
+        """Checked here, before any other middleware asks: there, Django would answer with its
+        HTML page and log the refusal at ERROR with a traceback, though a client naming
+        another host is no fault of the service. One warning with the request id instead
+        (and log_response tells Django's handler that this response has its line)."""
+        if api:
+            response = error_response(HTTPStatus.BAD_REQUEST, DISALLOWED_HOST_MESSAGE)
+        else:
+            response = defaults.bad_request(request, error)
+        log_response(
+            "%s refused: %s",
+            request.request_id,
+            str(error)[:300],
+            response=response,
+            request=request,
+            logger=logger,
+        )
+        return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, DATABASE_ERRORS):

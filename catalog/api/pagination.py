@@ -104,9 +104,15 @@ def _marker(text: str | None) -> uuid.UUID | None:
     if text is None:
         return None
     try:
-        return uuid.UUID(text)
+        marker = uuid.UUID(text)
     except ValueError:
         raise BadRequest("Invalid marker format") from None
+    # uuid.UUID() reads its digits with int(), which also takes spaces around them and "_"
+    # between them; Glance took the UUID forms only (hyphens, braces, urn:uuid:, any case).
+    spelled = text.replace("urn:", "").replace("uuid:", "").strip("{}").replace("-", "")
+    if spelled.lower() != marker.hex:
+        raise BadRequest("Invalid marker format")
+    return marker
 
 
 def _choice(text: str | None, allowed: tuple[str, ...], default: str, name: str) -> str:

@@ -6,15 +6,11 @@ them as the listing does instead, and folds each image's properties into one JSO
 Python only zips values to keys and serializes.
 """
 
-import re
-
 import orjson
 from django.db.models import Aggregate, Case, F, Func, OuterRef, Subquery, TextField, Value, When
 
 from catalog.catalog_file import LISTING_KEYS
 from catalog.models import ImageProperty
-
-HEADER_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
 
 
 class UUIDText(Func):
@@ -107,28 +103,3 @@ def detail_entries(rows: list[dict]) -> list[dict]:
         text = row["properties"]
         row["properties"] = orjson.loads(text) if text else {}
     return rows
-
-
-def head_headers(entry: dict) -> dict[str, str]:
-    """legacy-api.md §6: one `X-Image-Meta-*` header per non-null field of a listing entry."""
-    headers = {}
-    for key in LISTING_KEYS[:-1]:  # all but the properties
-        value = entry[key]
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            value = "True" if value else "False"
-        headers[f"X-Image-Meta-{key.capitalize()}"] = _header_value(str(value))
-    for key, value in entry["properties"].items():
-        # A key that cannot be a header name (a space, a colon, non-ASCII) is left out.
-        if HEADER_TOKEN.fullmatch(key):
-            headers[f"X-Image-Meta-Property-{key}"] = _header_value(value)
-    if entry["checksum"]:
-        headers["Etag"] = entry["checksum"]
-    return headers
-
-
-def _header_value(text: str) -> str:
-    # Headers carry no line breaks; non-ASCII text goes out as UTF-8 bytes, as Glance sent it
-    # (WSGI wants header strings whose code points are the bytes).
-    return text.replace("\r", " ").replace("\n", " ").encode().decode("latin-1")

@@ -21,9 +21,10 @@ from . import schema
 from .auth import base_url
 from .errors import BadRequest, error_response
 from .filters import ImageFilter
-from .middleware import DATABASE_ERRORS, database_unavailable
+from .headers import head_headers
+from .middleware import DATABASE_ERRORS, database_unavailable, is_api_path
 from .pagination import PageRequest, page_rows
-from .serialization import BRIEF_COLUMNS, DETAIL_COLUMNS, detail_entries, head_headers
+from .serialization import BRIEF_COLUMNS, DETAIL_COLUMNS, detail_entries
 
 VERSIONS = ("v1.1", "v1.0")
 
@@ -168,6 +169,14 @@ def healthz(request):
     with deadline_within(settings.CATALOG_HEALTHZ_TIMEOUT), connection.cursor() as cursor:
         cursor.execute("SELECT 1")  # an unreachable database raises: the middleware's 503
     return HttpResponse(b'{"status": "ok"}', content_type="application/json; charset=UTF-8")
+
+
+def bad_request(request, exception):
+    """A 400 that Django itself answers (a suspicious request refused by a middleware) is in
+    the API's error format on API paths too."""
+    if not is_api_path(request.path):
+        return defaults.bad_request(request, exception)
+    return error_response(HTTPStatus.BAD_REQUEST, "The request is malformed.")
 
 
 def page_not_found(request, exception):

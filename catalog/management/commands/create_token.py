@@ -18,7 +18,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--token",
             metavar="SECRET",
-            help="Use this known secret (at least 20 URL-safe characters) instead of a random one.",
+            help="Use this known secret (at least 20 URL-safe characters, not starting with -) "
+            "instead of a random one; give it as --token=SECRET.",
         )
 
     def handle(self, *args, project, roles, name, expires_in, token, **options):

@@ -21,12 +21,21 @@ from catalog.seeding import (
     generate_images,
 )
 from catalog.timestamps import TimestampError, parse_timestamp
+from catalog.validators import control_character_problem
 
 BATCH = 5000
 
 
 # Options arrive as text and are converted in handle(), so that a bad value is refused with
 # the one-line CommandError of every other bad input (argparse would print its usage first).
+
+
+def _refuse_control_characters(options: dict) -> None:
+    # int() and float() would read "12\x1f" as 12: the catalog's rule for text comes first.
+    for name, value in options.items():
+        problem = control_character_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise CommandError(f"--{name.replace('_', '-')} {problem}")
 
 
 def _timestamp(text) -> datetime:
@@ -108,9 +117,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, count, seed, owners, since, until, append, replace, **options):
+        shares = {key: value for key, value in options.items() if key.endswith("_share")}
+        _refuse_control_characters(
+            {"count": count, "seed": seed, "owners": owners, "since": since, "until": until}
+            | shares
+        )
         count, seed, owners = _whole_number(count), _whole_number(seed), _whole_number(owners)
         since, until = _timestamp(since), _timestamp(until)
-        shares = {key: _share(value) for key, value in options.items() if key.endswith("_share")}
+        shares = {key: _share(value) for key, value in shares.items()}
         try:
             # Checked before anything is written; the offset is set below.
             SeedOptions(count=count, seed=seed, owners=owners, since=since, until=until, **shares)
