@@ -6,6 +6,7 @@ from http import HTTPStatus
 from django.db import connection
 from django.http import HttpResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -158,8 +159,15 @@ class UnknownPathView(APIView):
     post = put = patch = delete = head = options = get
 
 
+@csrf_exempt  # a POST gets the API's 405, not the admin's CSRF page
 def healthz(request):
     """200 when the database answers, 503 when it does not (for load balancers; no token)."""
+    if request.method not in ("GET", "HEAD"):
+        return error_response(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            f"Method {request.method[:20]} not allowed.",
+            {"Allow": "GET, HEAD"},
+        )
     with connection.cursor() as cursor:  # an unreachable database raises: the middleware's 503
         cursor.execute("SELECT 1")
     return HttpResponse(b'{"status": "ok"}', content_type="application/json; charset=UTF-8")
