@@ -109,9 +109,10 @@ _DESCRIPTIONS = {
 }
 
 
-def _query(name, description, schema=None, type_=OpenApiTypes.STR, enum=None):
+def _query(name, description, schema=OpenApiTypes.STR, enum=None):
+    """A query parameter; `schema` is an OpenApiTypes member or a JSON Schema dict."""
     return OpenApiParameter(
-        name, schema or type_, OpenApiParameter.QUERY, description=description, enum=enum
+        name, schema, OpenApiParameter.QUERY, description=description, enum=enum
     )
 
 
@@ -182,7 +183,7 @@ LISTING_PARAMETERS = [
         "Page size; default 25, at most 1000 (more is cut to 1000); 0 gives an empty list.",
         {"type": "integer", "minimum": 0},
     ),
-    _query("marker", "Id of the last image of the previous page.", type_=OpenApiTypes.UUID),
+    _query("marker", "Id of the last image of the previous page.", OpenApiTypes.UUID),
     _query("sort_key", "Sort key (then created_at, then id).", enum=list(SORT_KEYS)),
     _query("sort_dir", "Sort direction (default desc).", enum=list(SORT_DIRS)),
 ]
