@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from catalog.services import MemberData, image_soft_delete
@@ -31,6 +33,18 @@ def catalog(image_factory):
     image_factory(name=None, size=None, checksum=None, container_format=None, protected=True)
     image_factory(name="windows", properties={"__os_type": "Windows"})
     image_soft_delete(image=image_factory(name="gone", properties={"k": "v"}))
+
+
+@pytest.fixture(autouse=True)
+def keep_the_tests_connection():
+    """Called directly, the WSGI app closes the database connection as each request ends
+    (close_old_connections), and with it the test's transaction; Django's test client
+    switches that off in the same way."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture
