@@ -1,6 +1,7 @@
 """The OpenAPI description at /openapi.json: valid, and true to the API."""
 
 import re
+import uuid
 from http import HTTPStatus
 
 import pytest
@@ -78,8 +79,12 @@ def test_the_described_entry_matches_a_real_response(spec, member_api, image_fac
 
 def test_error_bodies_are_described_in_the_nested_shape(spec):
     response = spec["paths"]["/{version}/images/detail"]["get"]["responses"]["400"]
-    schema = response["content"]["application/json"]["schema"]
-    assert schema["properties"]["error"]["required"] == ["message", "code", "title"]
+    assert response["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    schemas = spec["components"]["schemas"]
+    assert schemas["Error"]["required"] == ["error"]
+    assert set(schemas["ErrorDetail"]["required"]) == {"message", "code", "title"}
 
 
 def parameter(spec, name, path="/{version}/images/detail"):
@@ -112,3 +117,13 @@ def test_the_health_check_answers_other_methods_with_the_apis_405(anonymous_api)
     assert response["Allow"] == "GET, HEAD"
     assert response.json()["error"]["code"] == 405
     assert anonymous_api.head("/healthz").status_code == 200
+
+
+def test_every_operation_documents_the_maintenance_503(spec, member_api, settings):
+    settings.CATALOG_MAINTENANCE = True
+    for path, operations in spec["paths"].items():
+        url = path.replace("{version}", "v1.1").replace("{image_id}", str(uuid.uuid4()))
+        for method, operation in operations.items():
+            response = member_api.generic(method.upper(), url)
+            assert response.status_code == 503, (method, path)
+            assert "503" in operation["responses"], (method, path)

@@ -3,6 +3,7 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
 
 from catalog.catalog_file import LISTING_KEYS
 from catalog.models import MAX_INT32, MAX_INT64, ContainerFormat, DiskFormat, ImageStatus
@@ -49,21 +50,19 @@ BRIEF_ENTRY = {
     "additionalProperties": False,
     "properties": {key: DETAIL_ENTRY["properties"][key] for key in BRIEF_KEYS},
 }
-ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["message", "code", "title"],
-            "properties": {
-                "message": {"type": "string"},
-                "code": {"type": "integer"},
-                "title": {"type": "string"},
-            },
-        }
-    },
-}
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    code = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+# legacy-api.md §5: every error is nested so, as python-glanceclient parses it.
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
 VERSION_LIST = {
     "type": "object",
     "required": ["versions"],
@@ -93,7 +92,8 @@ def _errors(*statuses: int, method: str = "GET") -> dict:
     if method == "HEAD":  # the same statuses, without a body
         return {status: OpenApiResponse(description=_DESCRIPTIONS[status]) for status in statuses}
     return {
-        status: OpenApiResponse(ERROR, description=_DESCRIPTIONS[status]) for status in statuses
+        status: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[status])
+        for status in statuses
     }
 
 
@@ -288,7 +288,7 @@ def health_check(result, generator, request, public):
     }
     get = {
         "200": {"description": "The database answers.", "content": _json(healthy)},
-        "503": {"description": _DESCRIPTIONS[503], "content": _json(ERROR)},
+        "503": {"description": _DESCRIPTIONS[503], "content": _json(ERROR_REFERENCE)},
     }
     result["paths"]["/healthz"] = {
         "get": {"operationId": "healthCheck", "summary": "Health check", "responses": get},
@@ -299,6 +299,9 @@ def health_check(result, generator, request, public):
         },
     }
     return result
+
+
+ERROR_REFERENCE = {"$ref": "#/components/schemas/Error"}
 
 
 def _json(schema: dict) -> dict:
