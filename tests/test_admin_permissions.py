@@ -53,6 +53,8 @@ def test_a_viewer_sees_every_page(staff_client, image_factory):
         IMAGES + "import/",
         TOKENS,
         f"{TOKENS}{token.pk}/change/",
+        "/admin/axes/accessattempt/",
+        "/admin/axes/accesslog/",
     ):
         assert viewer.get(url).status_code == 200, url
 
