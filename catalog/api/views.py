@@ -159,7 +159,7 @@ class UnknownPathView(APIView):
     post = put = patch = delete = head = options = get
 
 
-@csrf_exempt  # a POST gets the API's 405, not the admin's CSRF page
+@csrf_exempt  # a POST gets the API's 405, not Django's CSRF page
 def healthz(request):
     """200 when the database answers, 503 when it does not (for load balancers; no token)."""
     if request.method not in ("GET", "HEAD"):
