@@ -1,3 +1,4 @@
+from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.core.signals import request_finished, request_started
 from django.db import connections
@@ -17,3 +18,9 @@ class CatalogConfig(AppConfig):
         # Connected after django.db's close_old_connections, so it runs after it.
         request_finished.connect(database.end_request)
         connection_created.connect(database.limit_statements)
+
+
+class LoginLockoutConfig(AxesConfig):
+    """django-axes itself; the admin lists its failed attempts and logins under this name."""
+
+    verbose_name = "Admin login lockouts"

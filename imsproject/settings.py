@@ -4,6 +4,7 @@ Every deployment knob comes from the environment (see the README's "Settings" ta
 The defaults run on a laptop with SQLite; production values come from the environment.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "catalog.apps.LoginLockoutConfig",  # django-axes, under a name staff recognise
     "catalog",
 ]
 
@@ -58,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a login that django-axes refused into the "locked" login page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "imsproject.urls"
@@ -119,6 +123,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Passwords, language, time
 # ------------------------------------------------------------------------------
 
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -177,6 +187,30 @@ LOGGING = {
 }
 
 # ------------------------------------------------------------------------------
+# Admin login lockout (django-axes; the API's tokens never pass through it)
+# ------------------------------------------------------------------------------
+
+# Failures are counted per username and per address, separately: a user attacked from many
+# addresses is locked, and so is an address that tries many users.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env.int("CATALOG_LOGIN_FAILURE_LIMIT", default=5)
+_COOLOFF_MINUTES = env.int("CATALOG_LOGIN_COOLOFF_MINUTES", default=15)
+if AXES_FAILURE_LIMIT < 1 or _COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "CATALOG_LOGIN_FAILURE_LIMIT and CATALOG_LOGIN_COOLOFF_MINUTES must be positive."
+    )
+AXES_COOLOFF_TIME = timedelta(minutes=_COOLOFF_MINUTES)
+# Attempts while locked are refused without being counted, so the lock ends when the page
+# said it would (counting them would let an attacker keep it closed, and the owner too).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "catalog.admin.lockout.client_address"
+# Its log lines name the username and address of each failure and lockout (never a password);
+# no banner on every management command.
+AXES_SENSITIVE_PARAMETERS = []
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "catalog.admin.lockout.lockout_response"
+
+# ------------------------------------------------------------------------------
 # The API (Django REST framework, drf-spectacular)
 # ------------------------------------------------------------------------------
 
@@ -200,6 +234,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "PREPROCESSING_HOOKS": ["catalog.api.schema.legacy_endpoints"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "catalog.api.schema.health_check",
+    ],
 }
 
 # ------------------------------------------------------------------------------

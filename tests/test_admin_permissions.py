@@ -30,10 +30,11 @@ def test_the_groups_hold_their_permissions():
         return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
 
     models = ("image", "imageproperty", "imagemember", "apitoken")
-    assert codenames("Catalog viewers") == {f"view_{model}" for model in models}
+    lockouts = {"view_accessattempt", "view_accesslog"}
+    assert codenames("Catalog viewers") == {f"view_{model}" for model in models} | lockouts
     assert codenames("Catalog curators") == {
         f"{action}_{model}" for model in models for action in ("add", "change", "view")
-    }
+    } | lockouts | {"delete_accessattempt"}
 
 
 def test_a_viewer_sees_every_page(staff_client, image_factory):
@@ -52,6 +53,8 @@ def test_a_viewer_sees_every_page(staff_client, image_factory):
         IMAGES + "import/",
         TOKENS,
         f"{TOKENS}{token.pk}/change/",
+        "/admin/axes/accessattempt/",
+        "/admin/axes/accesslog/",
     ):
         assert viewer.get(url).status_code == 200, url
 
@@ -131,6 +134,5 @@ def test_the_admin_is_branded_as_the_image_catalog(client, admin_client):
 )
 def test_admin_list_refuses_unreadable_query_values_with_a_400(client, image_factory, query):
     image_factory()
-    User.objects.create_superuser("boss", password="pw")
-    client.login(username="boss", password="pw")
+    client.force_login(User.objects.create_superuser("boss"))
     assert client.get(f"/admin/catalog/image/?{query}").status_code == 400

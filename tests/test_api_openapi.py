@@ -1,5 +1,7 @@
 """The OpenAPI description at /openapi.json: valid, and true to the API."""
 
+import re
+import uuid
 from http import HTTPStatus
 
 import pytest
@@ -28,6 +30,7 @@ def test_it_describes_every_route(spec):
         "/{version}/images": ["get"],
         "/{version}/images/detail": ["get"],
         "/{version}/images/{image_id}": ["get", "head"],
+        "/healthz": ["get", "head"],
     }
 
 
@@ -46,14 +49,15 @@ def test_the_listing_names_every_parameter_and_error_status(spec):
         "min_disk",
         "protected",
         "is_public",
-        "property-{key}",
         "limit",
         "marker",
         "sort_key",
         "sort_dir",
         "version",
     } <= names
-    assert set(operation["responses"]) == {"200", "400", "401", "403", "405", "500", "503"}
+    assert not any(name.startswith("property-") for name in names)
+    assert "`property-<key>=<value>`" in operation["description"]
+    assert set(operation["responses"]) == {"200", "400", "401", "403", "404", "405", "500", "503"}
     assert operation["security"] == [{"token": []}]
     assert spec["components"]["securitySchemes"]["token"] == {
         "type": "apiKey",
@@ -75,5 +79,51 @@ def test_the_described_entry_matches_a_real_response(spec, member_api, image_fac
 
 def test_error_bodies_are_described_in_the_nested_shape(spec):
     response = spec["paths"]["/{version}/images/detail"]["get"]["responses"]["400"]
-    schema = response["content"]["application/json"]["schema"]
-    assert schema["properties"]["error"]["required"] == ["message", "code", "title"]
+    assert response["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    schemas = spec["components"]["schemas"]
+    assert schemas["Error"]["required"] == ["error"]
+    assert set(schemas["ErrorDetail"]["required"]) == {"message", "code", "title"}
+
+
+def parameter(spec, name, path="/{version}/images/detail"):
+    operation = spec["paths"][path]["get"]
+    return next(p["schema"] for p in operation["parameters"] if p["name"] == name)
+
+
+def test_exact_filters_take_any_text_and_booleans_only_their_words(spec, member_api):
+    for name in ("status", "disk_format", "container_format"):
+        assert "enum" not in parameter(spec, name)
+        # Any text is a valid exact-match value, an unknown one matches nothing.
+        response = member_api.get("/v1.1/images/detail", {name: "not-a-known-value"})
+        assert response.status_code == 200
+    assert re.fullmatch(parameter(spec, "protected")["pattern"], "TrUe")
+    assert not re.fullmatch(parameter(spec, "protected")["pattern"], "none")
+    assert re.fullmatch(parameter(spec, "is_public")["pattern"], "NONE")
+    assert member_api.get("/v1.1/images/detail", {"is_public": "yes"}).status_code == 400
+
+
+def test_head_is_an_empty_html_body_and_get_of_an_image_needs_a_token(spec):
+    image = spec["paths"]["/{version}/images/{image_id}"]
+    assert list(image["head"]["responses"]["200"]["content"]) == ["text/html"]
+    assert "content" not in image["head"]["responses"]["404"]
+    assert {"401", "403", "404"} <= set(image["get"]["responses"])
+
+
+def test_the_health_check_answers_other_methods_with_the_apis_405(anonymous_api):
+    response = anonymous_api.post("/healthz")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json()["error"]["code"] == 405
+    assert anonymous_api.head("/healthz").status_code == 200
+
+
+def test_every_operation_documents_the_maintenance_503(spec, member_api, settings):
+    settings.CATALOG_MAINTENANCE = True
+    for path, operations in spec["paths"].items():
+        url = path.replace("{version}", "v1.1").replace("{image_id}", str(uuid.uuid4()))
+        for method, operation in operations.items():
+            response = member_api.generic(method.upper(), url)
+            assert response.status_code == 503, (method, path)
+            assert "503" in operation["responses"], (method, path)

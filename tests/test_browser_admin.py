@@ -174,3 +174,27 @@ def test_import_a_file(page, tmp_path):
     page.wait_for_selector(".messagelist .success")
     assert "2 created, 0 updated" in page.inner_text(".messagelist")
     assert sorted(Image.objects.values_list("name", flat=True)) == ["imported-1", "imported-2"]
+
+
+def test_wrong_passwords_lock_the_login(browser, live_server, settings):
+    User.objects.create_superuser("curator", password=PASSWORD)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/admin/")
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        page.fill("#id_username", "curator")
+        page.fill("#id_password", f"wrong-{attempt}")
+        page.click("input[type=submit]")
+        page.wait_for_selector(".errornote")
+    message = " ".join(page.inner_text("#login-locked").split())
+    assert "logging in is locked until" in message
+    assert re.search(r"\(1[45] minutes from now\)", message)  # 15 minutes from the last failure
+    screenshot(page, "admin-login-locked.png")
+
+    page.fill("#id_username", "curator")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#login-locked")
+    assert "even with the right password" in page.inner_text("#login-locked")
+    context.close()

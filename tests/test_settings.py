@@ -43,3 +43,19 @@ def test_an_unknown_auth_mode_is_refused():
     completed = manage("check", CATALOG_AUTH="maybe")
     assert completed.returncode != 0
     assert "CATALOG_AUTH must be 'token' or 'none'" in completed.stderr
+
+
+def test_the_login_lockout_reads_its_thresholds_from_the_environment():
+    shown = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.AXES_FAILURE_LIMIT, "
+        "settings.AXES_COOLOFF_TIME)",
+        CATALOG_LOGIN_FAILURE_LIMIT="3",
+        CATALOG_LOGIN_COOLOFF_MINUTES="2",
+    )
+    assert shown.stdout.split() == ["3", "0:02:00"], shown.stderr
+    refused = manage("check", CATALOG_LOGIN_FAILURE_LIMIT="0")
+    assert refused.returncode != 0
+    assert "CATALOG_LOGIN_FAILURE_LIMIT and CATALOG_LOGIN_COOLOFF_MINUTES" in refused.stderr

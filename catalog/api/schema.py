@@ -3,9 +3,10 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
 
 from catalog.catalog_file import LISTING_KEYS
-from catalog.models import ContainerFormat, DiskFormat, ImageStatus
+from catalog.models import MAX_INT32, MAX_INT64, ContainerFormat, DiskFormat, ImageStatus
 
 from .pagination import SORT_DIRS, SORT_KEYS
 
@@ -49,21 +50,19 @@ BRIEF_ENTRY = {
     "additionalProperties": False,
     "properties": {key: DETAIL_ENTRY["properties"][key] for key in BRIEF_KEYS},
 }
-ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["message", "code", "title"],
-            "properties": {
-                "message": {"type": "string"},
-                "code": {"type": "integer"},
-                "title": {"type": "string"},
-            },
-        }
-    },
-}
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    code = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+# legacy-api.md §5: every error is nested so, as python-glanceclient parses it.
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
 VERSION_LIST = {
     "type": "object",
     "required": ["versions"],
@@ -89,9 +88,12 @@ VERSION_LIST = {
 }
 
 
-def _errors(*statuses: int) -> dict:
+def _errors(*statuses: int, method: str = "GET") -> dict:
+    if method == "HEAD":  # the same statuses, without a body
+        return {status: OpenApiResponse(description=_DESCRIPTIONS[status]) for status in statuses}
     return {
-        status: OpenApiResponse(ERROR, description=_DESCRIPTIONS[status]) for status in statuses
+        status: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[status])
+        for status in statuses
     }
 
 
@@ -99,50 +101,92 @@ _DESCRIPTIONS = {
     400: "A bad parameter; the message is Glance's text, e.g. `limit param must be an integer`.",
     401: "No token, or an unknown, expired or revoked one (`WWW-Authenticate: Keystone uri=...`).",
     403: "The token has no role that may read images.",
-    404: "No such image, not visible to the caller, or a Windows image.",
+    404: "No such path (an unknown version), or no such image, not visible to the caller, "
+    "or a Windows image.",
     405: "Method not allowed (`Allow` names what is).",
     500: "An unexpected fault: a generic message; the fault is logged with its request id.",
     503: "The database cannot be reached, or maintenance mode (`Retry-After`).",
 }
 
 
-def _query(name, description, type_=OpenApiTypes.STR, enum=None):
-    return OpenApiParameter(name, type_, OpenApiParameter.QUERY, description=description, enum=enum)
+def _query(name, description, schema=OpenApiTypes.STR, enum=None):
+    """A query parameter; `schema` is an OpenApiTypes member or a JSON Schema dict."""
+    return OpenApiParameter(
+        name, schema, OpenApiParameter.QUERY, description=description, enum=enum
+    )
 
 
+# Any text: an exact filter holding a NUL is valid too, and matches nothing (no stored text
+# holds one).
+TEXT = {"type": "string"}
+
+
+def _count(maximum: int) -> dict:
+    return {"type": "integer", "format": "int64", "minimum": 0, "maximum": maximum}
+
+
+def _any_case(*words: str) -> dict:
+    """`true`, `TRUE`, `True`...: JSON Schema's patterns have no case-insensitive flag."""
+    spelled = ("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in w) for w in words)
+    return {"type": "string", "pattern": f"^({'|'.join(spelled)})$"}
+
+
+# What the changes-since parser reads, loosely: a year, then optionally month, day, time and
+# offset (a calendar check follows, so 2016-13-45 matches this and is still a 400).
+CHANGES_SINCE = {
+    "type": "string",
+    "pattern": "^[0-9]{4}(-?[0-9]{1,2}(-?[0-9]{1,2}([ T][0-9]{2}(:?[0-9]{2})?"
+    "(:?[0-9]{1,2}([.,][0-9]+)?)?(Z|[-+][0-9]{2}(:?[0-9]{2})?)?)?)?)?\\n?$",
+}
+
+
+def _exact(name: str, known) -> OpenApiParameter:
+    # Not an enum: any text is a valid filter value (an unknown one matches nothing).
+    return _query(
+        name, f"Exact {name}, taken literally; the catalog's values: {', '.join(known)}.", TEXT
+    )
+
+
+LISTING_DESCRIPTION = (
+    "Filters are ANDed; a parameter given twice counts its last value; unknown parameters are "
+    "ignored. `property-<key>=<value>` (any number of them, e.g. `property-__os_type=Linux`) "
+    "matches images that have property `<key>` with exactly that value; OpenAPI cannot name a "
+    "parameter by its prefix, so it is described here rather than listed. A valid request can "
+    "still be a 400: a marker that is not an image the caller can see, or a changes-since that "
+    "is not a calendar time."
+)
 LISTING_PARAMETERS = [
-    _query("name", "Exact name (taken literally)."),
-    _query("status", "Exact status.", enum=ImageStatus.values),
-    _query("container_format", "Exact container format.", enum=ContainerFormat.values),
-    _query("disk_format", "Exact disk format.", enum=DiskFormat.values),
+    _query("name", "Exact name (taken literally).", TEXT),
+    _exact("status", ImageStatus.values),
+    _exact("container_format", ContainerFormat.values),
+    _exact("disk_format", DiskFormat.values),
     _query(
-        "size_min", "size >= value (bytes); images without a size never match.", OpenApiTypes.INT
+        "size_min", "size >= value (bytes); images without a size never match.", _count(MAX_INT64)
     ),
-    _query("size_max", "size <= value (bytes).", OpenApiTypes.INT),
-    _query("min_ram", "min_ram equal to value (MB).", OpenApiTypes.INT),
-    _query("min_disk", "min_disk equal to value (GB).", OpenApiTypes.INT),
-    _query("protected", "true/1 or false/0, any case."),
+    _query("size_max", "size <= value (bytes).", _count(MAX_INT64)),
+    _query("min_ram", "min_ram equal to value (MB).", _count(MAX_INT32)),
+    _query("min_disk", "min_disk equal to value (GB).", _count(MAX_INT32)),
+    _query("protected", "true/1 or false/0, any case.", _any_case("true", "false", "1", "0")),
     _query(
         "is_public",
         "Admins: absent/true/1 (default visibility), false/0 (every non-public image), "
-        "none (every image). Validated, then ignored, for others.",
+        "none (every image). Validated, then ignored, for others. Any case.",
+        _any_case("none", "true", "false", "1", "0"),
     ),
     _query(
         "changes-since",
-        "ISO 8601 time; images updated strictly later, deleted and killed ones included.",
+        "ISO 8601 time (`2016-01-01`, `20160101`, `2016-01-01T10:00:00Z`, `...+01:00`); "
+        "images updated strictly later, deleted and killed ones included.",
+        CHANGES_SINCE,
     ),
     _query(
-        "limit", "Page size; default 25, at most 1000; 0 gives an empty list.", OpenApiTypes.INT
+        "limit",
+        "Page size; default 25, at most 1000 (more is cut to 1000); 0 gives an empty list.",
+        {"type": "integer", "minimum": 0},
     ),
     _query("marker", "Id of the last image of the previous page.", OpenApiTypes.UUID),
     _query("sort_key", "Sort key (then created_at, then id).", enum=list(SORT_KEYS)),
     _query("sort_dir", "Sort direction (default desc).", enum=list(SORT_DIRS)),
-    OpenApiParameter(
-        "property-{key}",
-        OpenApiTypes.STR,
-        OpenApiParameter.QUERY,
-        description="The image has property {key} with exactly this value; several are ANDed.",
-    ),
 ]
 VERSION_PARAMETER = OpenApiParameter(
     "version",
@@ -161,70 +205,65 @@ class TokenScheme(OpenApiAuthenticationExtension):
         return {"type": "apiKey", "in": "header", "name": "X-Auth-Token"}
 
 
-LISTING_ERRORS = _errors(400, 401, 403, 405, 500, 503)
+LISTING_ERRORS = _errors(400, 401, 403, 404, 405, 500, 503)
 
-DETAIL = {
-    "operation_id": "listImagesDetail",
-    "summary": "List images with details (IMS v1.1, Glance v1)",
-    "parameters": [VERSION_PARAMETER, *LISTING_PARAMETERS],
-    "responses": {
-        200: {
-            "type": "object",
-            "required": ["images"],
-            "properties": {"images": {"type": "array", "items": DETAIL_ENTRY}},
+
+def _listing(operation_id: str, summary: str, entry: dict) -> dict:
+    return {
+        "operation_id": operation_id,
+        "summary": summary,
+        "description": LISTING_DESCRIPTION,
+        "parameters": [VERSION_PARAMETER, *LISTING_PARAMETERS],
+        "responses": {
+            200: {
+                "type": "object",
+                "required": ["images"],
+                "properties": {"images": {"type": "array", "items": entry}},
+            },
+            **LISTING_ERRORS,
         },
-        **LISTING_ERRORS,
-    },
-}
-BRIEF = {
-    "operation_id": "listImages",
-    "summary": "List images, brief entries",
-    "parameters": [VERSION_PARAMETER, *LISTING_PARAMETERS],
-    "responses": {
-        200: {
-            "type": "object",
-            "required": ["images"],
-            "properties": {"images": {"type": "array", "items": BRIEF_ENTRY}},
-        },
-        **LISTING_ERRORS,
-    },
-}
+    }
+
+
+DETAIL = _listing(
+    "listImagesDetail", "List images with details (IMS v1.1, Glance v1)", DETAIL_ENTRY
+)
+BRIEF = _listing("listImages", "List images, brief entries", BRIEF_ENTRY)
+# No JSON type on HEAD: python-glanceclient tries to parse a JSON-typed HEAD body.
+EMPTY_HTML = {(200, "text/html"): {"type": "string", "maxLength": 0}}
 IMAGE_HEAD = {
     "operation_id": "headImage",
     "summary": "An image's metadata as X-Image-Meta-* headers",
+    "description": "An empty `text/html` body; one `X-Image-Meta-<Field>` header per non-null "
+    "field, `X-Image-Meta-Property-<key>` per property, `Etag` = checksum.",
     "parameters": [VERSION_PARAMETER],
-    "responses": {
-        200: OpenApiResponse(
-            description="Empty body; one `X-Image-Meta-<Field>` header per non-null field, "
-            "`X-Image-Meta-Property-<key>` per property, `Etag` = checksum."
-        ),
-        **_errors(401, 403, 404, 500, 503),
-    },
+    "responses": {**EMPTY_HTML, **_errors(401, 403, 404, 500, 503, method="HEAD")},
 }
 IMAGE_GET = {
     "operation_id": "downloadImage",
     "summary": "Image data download: not held by this catalog",
+    "description": "Always 404 for a caller who may read images (use HEAD for an image).",
     "parameters": [VERSION_PARAMETER],
-    "responses": _errors(404),
+    "responses": _errors(401, 403, 404, 500, 503),
 }
 VERSIONS = {
     "operation_id": "listVersions",
     "summary": "Version list",
     "auth": [],
-    "responses": {200: VERSION_LIST},
+    "responses": {200: VERSION_LIST, **_errors(500, 503)},
 }
 ROOT_VERSIONS = {
     "operation_id": "chooseVersion",
     "summary": "Version list, as 300 Multiple Choices",
     "auth": [],
-    "responses": {300: VERSION_LIST},
+    "responses": {300: VERSION_LIST, **_errors(500, 503)},
 }
 VERSION = {
     "operation_id": "showVersion",
     "summary": "One version's document",
     "auth": [],
     "parameters": [VERSION_PARAMETER],
-    "responses": {200: VERSION_LIST},
+    "responses": {200: VERSION_LIST, **_errors(404, 500, 503)},
 }
 
 
@@ -238,3 +277,33 @@ def legacy_endpoints(endpoints):
         if method == "GET" and "head" in vars(callback.cls):
             result.append((path, path_regex, "HEAD", callback))
     return result
+
+
+def health_check(result, generator, request, public):
+    """drf-spectacular postprocessing hook: /healthz is a plain Django view, so it is described
+    here: GET and HEAD (the same answer without a body), no token."""
+    healthy = {
+        "type": "object",
+        "required": ["status"],
+        "properties": {"status": {"type": "string", "enum": ["ok"]}},
+    }
+    get = {
+        "200": {"description": "The database answers.", "content": _json(healthy)},
+        "503": {"description": _DESCRIPTIONS[503], "content": _json(ERROR_REFERENCE)},
+    }
+    result["paths"]["/healthz"] = {
+        "get": {"operationId": "healthCheck", "summary": "Health check", "responses": get},
+        "head": {
+            "operationId": "healthCheckHead",
+            "summary": "Health check, without a body",
+            "responses": {status: {"description": r["description"]} for status, r in get.items()},
+        },
+    }
+    return result
+
+
+ERROR_REFERENCE = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -163,8 +164,15 @@ class UnknownPathView(APIView):
     post = put = patch = delete = head = options = get
 
 
+@csrf_exempt  # a POST gets the API's 405, not Django's CSRF page
 def healthz(request):
     """200 when the database answers, 503 when it does not (for load balancers; no token)."""
+    if request.method not in ("GET", "HEAD"):
+        return error_response(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            f"Method {request.method[:20]} not allowed.",
+            {"Allow": "GET, HEAD"},
+        )
     # A probe that waits is as bad as one that fails: the load balancer gives up first.
     with deadline_within(settings.CATALOG_HEALTHZ_TIMEOUT), connection.cursor() as cursor:
         cursor.execute("SELECT 1")  # an unreachable database raises: the middleware's 503
