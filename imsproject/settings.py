@@ -4,6 +4,7 @@ Every deployment knob comes from the environment (see the README's "Settings" ta
 The defaults run on a laptop with SQLite; production values come from the environment.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -136,8 +137,14 @@ STORAGES = {
 # Security (production: DJANGO_DEBUG=false)
 # ------------------------------------------------------------------------------
 
-if not DEBUG:
+# A client that reaches the server directly could claim any scheme or host in these headers:
+# they are believed only from the proxy the service is deployed behind.
+CATALOG_BEHIND_PROXY = env.bool("CATALOG_BEHIND_PROXY", default=False)
+if CATALOG_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     # Load balancers probe the health check over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -202,3 +209,15 @@ if not 0 < CATALOG_DEFAULT_LIMIT <= CATALOG_MAX_LIMIT:
 CATALOG_READ_ROLES = env.list("CATALOG_READ_ROLES", default=["reader", "member", "admin"])
 CATALOG_MAINTENANCE = env.bool("CATALOG_MAINTENANCE", default=False)
 CATALOG_PUBLIC_ENDPOINT = env.str("CATALOG_PUBLIC_ENDPOINT", default="").rstrip("/")
+
+# ------------------------------------------------------------------------------
+# The production server (imsproject/serve.py, `make serve`)
+# ------------------------------------------------------------------------------
+
+SERVER_BIND = env.str("BIND", default="127.0.0.1:8000")
+SERVER_WORKERS = env.int("WORKERS", default=os.cpu_count() or 1)
+# Seconds a connection has to send a request's headers (and may then idle between requests)
+# before the server closes it, so stalled or dribbling clients cannot pile up.
+SERVER_HEADER_READ_TIMEOUT = env.float("HEADER_READ_TIMEOUT", default=10)
+if SERVER_WORKERS < 1 or SERVER_HEADER_READ_TIMEOUT <= 0:
+    raise ImproperlyConfigured("WORKERS and HEADER_READ_TIMEOUT must be positive.")
