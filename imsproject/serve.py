@@ -29,6 +29,18 @@ MAX_REQUEST_BODY = 21 * 1024 * 1024
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss %({x-openstack-request-id}o)s'
 
 
+class AnsweredRequestsOnly(logging.Filter):
+    """Drops Hypercorn's access lines that have no status.
+
+    Hypercorn 0.18 writes such a line for every HTTP/1.1 request, just before the complete one
+    (the stream reports itself closed before the response is recorded), and for a client that
+    hangs up before its answer, which the API's own log line records anyway.
+    """
+
+    def filter(self, record):
+        return record.args["s"] != "-"
+
+
 def server_config() -> Config:
     config = Config()
     config.application_path = APPLICATION

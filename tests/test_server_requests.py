@@ -214,3 +214,17 @@ def test_the_production_server_refuses_debug_mode():
     )
     assert completed.returncode != 0
     assert "set DJANGO_DEBUG=false" in completed.stderr
+
+
+def test_the_access_log_names_each_request_once_ending_with_its_id(production_server):
+    request_id = production_server.request("GET", "/healthz").headers["X-Openstack-Request-Id"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [line for line in production_server.log().splitlines() if request_id in line]
+        access = [line for line in lines if " hypercorn.access " in line]
+        if access and len(lines) > 1:
+            break
+        time.sleep(0.1)
+    assert len(access) == 1
+    assert access[0].endswith(f'"GET /healthz" 200 16 {access[0].split()[-2]} {request_id}')
+    assert any(" catalog.api " in line for line in lines)
