@@ -17,7 +17,7 @@ from django.core.management import call_command
 from hypercorn.config import Config
 from hypercorn.run import run
 
-APPLICATION = "wsgi:imsproject.wsgi:application"
+APPLICATION = "wsgi:imsproject.serve:application"
 # The request line and headers together. A 128 KiB query string (a legacy client may put long
 # filters there) still reaches Django with ordinary headers beside it; a longer head is
 # answered 431 by the HTTP parser as soon as it has read that much, before any thread is taken.
@@ -27,6 +27,37 @@ MAX_REQUEST_BODY = 21 * 1024 * 1024
 # The request id ends the line, so an access line and a client's error report meet; the query
 # string stays out (the API's own log line has it, cut to a readable length).
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss %({x-openstack-request-id}o)s'
+
+
+def application(environ, start_response):
+    """The project's WSGI application (imsproject.wsgi), each body yielding at least one chunk.
+
+    Hypercorn 0.18 starts a WSGI response at its first chunk and answers 500 to a body that
+    yields none, such as WhiteNoise's answer to HEAD of a static file.
+    """
+    # Imported in the worker, at its first request: importing imsproject.wsgi sets Django up,
+    # which must not happen when this module is imported (by the launcher, by logging).
+    from imsproject.wsgi import application as project_application
+
+    return NeverEmpty(project_application(environ, start_response))
+
+
+class NeverEmpty:
+    def __init__(self, body):
+        self.body = body
+
+    def __iter__(self):
+        empty = True
+        for chunk in self.body:
+            empty = False
+            yield chunk
+        if empty:
+            yield b""
+
+    def close(self):
+        # Django's request_finished (which returns database connections) runs here.
+        if hasattr(self.body, "close"):
+            self.body.close()
 
 
 class AnsweredRequestsOnly(logging.Filter):

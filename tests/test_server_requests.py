@@ -228,3 +228,9 @@ def test_the_access_log_names_each_request_once_ending_with_its_id(production_se
     assert len(access) == 1
     assert access[0].endswith(f'"GET /healthz" 200 16 {access[0].split()[-2]} {request_id}')
     assert any(" catalog.api " in line for line in lines)
+
+
+def test_head_of_a_static_file_is_answered(production_server):
+    response = production_server.request("HEAD", "/static/admin/css/base.css")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/css")
