@@ -1,10 +1,10 @@
-# The two commands of the README: `make run` and `make test`. Both set everything up first.
+# The README's commands: `make run`, `make test` and `make serve`. Each sets everything up first.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint format clean
+.PHONY: run serve test lint format clean
 
 $(BIN)/.runtime-installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(BIN)/.runtime-installed
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py setup_demo --port $(PORT)
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## serve: the production server (imsproject/serve.py migrates and collects static files first)
+serve: $(BIN)/.runtime-installed
+	$(BIN)/python -m imsproject.serve
 
 ## test: set up and run the whole suite (DATABASE_URL selects the database; SQLite by default)
 test: $(BIN)/.dev-installed

@@ -4,6 +4,7 @@ Every deployment knob comes from the environment (see the README's "Settings" ta
 The defaults run on a laptop with SQLite; production values come from the environment.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -162,8 +163,14 @@ STORAGES = {
 # Security (production: DJANGO_DEBUG=false)
 # ------------------------------------------------------------------------------
 
-if not DEBUG:
+# A client that reaches the server directly could claim any scheme or host in these headers:
+# they are believed only from the proxy the service is deployed behind.
+CATALOG_BEHIND_PROXY = env.bool("CATALOG_BEHIND_PROXY", default=False)
+if CATALOG_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     # Load balancers probe the health check over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -182,7 +189,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"answered": {"()": "imsproject.serve.AnsweredRequestsOnly"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"hypercorn.access": {"filters": ["answered"]}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
 
@@ -259,3 +268,15 @@ CATALOG_READ_ROLES = env.list("CATALOG_READ_ROLES", default=["reader", "member",
 CATALOG_MAX_PROPERTY_FILTERS = env.int("CATALOG_MAX_PROPERTY_FILTERS", default=20)
 CATALOG_MAINTENANCE = env.bool("CATALOG_MAINTENANCE", default=False)
 CATALOG_PUBLIC_ENDPOINT = env.str("CATALOG_PUBLIC_ENDPOINT", default="").rstrip("/")
+
+# ------------------------------------------------------------------------------
+# The production server (imsproject/serve.py, `make serve`)
+# ------------------------------------------------------------------------------
+
+SERVER_BIND = env.str("BIND", default="127.0.0.1:8000")
+SERVER_WORKERS = env.int("WORKERS", default=os.cpu_count() or 1)
+# Seconds a connection has to send a request's headers (and may then idle between requests)
+# before the server closes it, so stalled or dribbling clients cannot pile up.
+SERVER_HEADER_READ_TIMEOUT = env.float("HEADER_READ_TIMEOUT", default=10)
+if SERVER_WORKERS < 1 or SERVER_HEADER_READ_TIMEOUT <= 0:
+    raise ImproperlyConfigured("WORKERS and HEADER_READ_TIMEOUT must be positive.")

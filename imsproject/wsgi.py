@@ -1,4 +1,4 @@
-"""WSGI entry point: `gunicorn imsproject.wsgi`."""
+"""WSGI entry point, which the production server (imsproject/serve.py) serves."""
 
 import os
 

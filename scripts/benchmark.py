@@ -3,13 +3,13 @@
     python scripts/benchmark.py [--count 1000000] [--database-url postgres://...] [--skip-seed]
 
 It seeds the catalog (`seed_images`), creates an admin and a member token, serves the API with
-gunicorn on loopback as production does, and for each request of a fixed set measures, one
-client after another: the median and 95th percentile latency, the SQL queries the request
-runs (counted in-process with Django's test client against the same database), and a
-baseline: the same rows fetched by one hand-written SQL query through psycopg2 and serialized
-with orjson. It prints EXPLAIN (ANALYZE, BUFFERS) of each request's main query, flags any
-sequential scan of the image table, measures the throughput of the default listing with
-several concurrent clients, and writes everything to docs/benchmarks.md.
+`python -m imsproject.serve` on loopback as production does, and for each request of a fixed
+set measures, one client after another: the median and 95th percentile latency, the SQL
+queries the request runs (counted in-process with Django's test client against the same
+database), and a baseline: the same rows fetched by one hand-written SQL query through psycopg2
+and serialized with orjson. It prints EXPLAIN (ANALYZE, BUFFERS) of each request's main query,
+flags any sequential scan of the image table, measures the throughput of the default listing
+with several concurrent clients, and writes everything to docs/benchmarks.md.
 
 A second table holds the worst cases a client may send (the most property filters allowed,
 every filter at once, the last page of every sort order, 128 KB values, ...): their planning
@@ -321,7 +321,7 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn serving the project on loopback, configured as production is."""
+    """The production server (`python -m imsproject.serve`) on loopback."""
 
     def __init__(self, database_url: str, workers: int | None):
         self.port = free_port()
@@ -333,12 +333,12 @@ class Server:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "GUNICORN_BIND": bind,
+            "BIND": bind,
         }
-        env.pop("DJANGO_LOG_LEVEL", None)  # the production default, whatever this process uses
-        command = [sys.executable, "-m", "gunicorn", "imsproject.wsgi", "--bind", bind]
         if workers:
-            command += ["--workers", str(workers)]
+            env["WORKERS"] = str(workers)
+        env.pop("DJANGO_LOG_LEVEL", None)  # the production default, whatever this process uses
+        command = [sys.executable, "-m", "imsproject.serve"]
         self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by __exit__)
         self.process = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
@@ -348,7 +348,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited:\n{self.log_tail()}")
+                raise SystemExit(f"the server exited:\n{self.log_tail()}")
             try:
                 if request(self.connection(), "GET", "/healthz", {})[0] == 200:
                     return self
@@ -492,7 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=int, default=10, help="Untimed requests per case.")
     parser.add_argument("--clients", type=int, default=4, help="Concurrent clients.")
     parser.add_argument("--duration", type=float, default=10, help="Seconds of concurrent load.")
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py).")
+    parser.add_argument("--workers", type=int, help="Server workers (default: one per core).")
     parser.add_argument("--deep-pages", type=int, default=40, help="Pages of 1000 to walk.")
     parser.add_argument(
         "--worst-requests", type=int, default=5, help="Timed requests per worst case."
@@ -767,7 +767,8 @@ def report(results: list[Case], worst: list[Case], facts: dict, soak: str | None
         f"* PostgreSQL {facts['server_version']} (shared_buffers {facts['shared_buffers']}, "
         f"work_mem {facts['work_mem']}), Python {box['python']}, Django {facts['django']}",
         f"* Catalog: {facts['images']:,} images (`seed_images --seed {args.seed}`){seeded}",
-        f"* Server: gunicorn with `gunicorn.conf.py`{workers}, DJANGO_DEBUG=false, 127.0.0.1",
+        f"* Server: `python -m imsproject.serve` (Hypercorn){workers}, DJANGO_DEBUG=false, "
+        "127.0.0.1",
         f"* Load average (1 min) when the run started and ended: {facts['load_before']:.2f}, "
         f"{facts['load_after']:.2f} (other work on the machine slows every figure)",
         f"* Command: `{reproduce(args)}`",
@@ -777,7 +778,7 @@ def report(results: list[Case], worst: list[Case], facts: dict, soak: str | None
         f"{args.requests} sequential requests per row, after {args.warmup} untimed ones.",
         "",
         "* Queries: SQL statements Django runs for the request (the token lookup included). "
-        "Under gunicorn each request also runs `SELECT 1`, the connection health check "
+        "Under the server each request also runs `SELECT 1`, the connection health check "
         "(CONN_HEALTH_CHECKS), which Django does not count.",
         "* SQL: execution time of the request's image and property queries (EXPLAIN ANALYZE); "
         "filtered: rows their plans read and discarded.",

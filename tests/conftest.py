@@ -4,6 +4,7 @@ from django.test import Client
 from catalog.services import token_create
 
 from .factories import ImageFactory
+from .server import ProductionServer, ServerDatabase
 
 PROJECT_A = "project-a"
 PROJECT_B = "project-b"
@@ -66,3 +67,34 @@ def admin_api(api_as):
 @pytest.fixture
 def anonymous_api(db):
     return ApiClient()
+
+
+@pytest.fixture(scope="session")
+def server_database(tmp_path_factory):
+    """A database of its own for server subprocesses, migrated by the first server."""
+    database = ServerDatabase(tmp_path_factory.mktemp("server"))
+    database.create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture(scope="session")
+def production_server(server_database):
+    """The production server, shared by the whole session: add tokens and images, change none."""
+    with ProductionServer(server_database) as server:
+        yield server
+
+
+@pytest.fixture
+def start_server(server_database):
+    """`start_server(**env)` starts another production server (same database) for one test."""
+    started = []
+
+    def start(**env):
+        server = ProductionServer(server_database, **env).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
