@@ -6,6 +6,8 @@ from django.db.backends.signals import connection_created
 
 
 class CatalogConfig(AppConfig):
+    # This module also holds django-axes' config: Django picks the app's config by this flag.
+    default = True
     name = "catalog"
     verbose_name = "Image catalog"
 

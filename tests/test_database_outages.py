@@ -12,11 +12,13 @@ from http import HTTPStatus
 import psycopg2
 import psycopg2.extensions
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.db import OperationalError, connection
 from django.test import Client, RequestFactory
 
 from catalog.api.views import server_error
+from catalog.apps import CatalogConfig
 from catalog.database import wait_with_deadline
 
 from .conftest import ApiClient
@@ -180,6 +182,12 @@ def test_outside_a_request_connecting_still_gives_up_after_the_connect_timeout(p
     with pytest.raises(OperationalError):
         connection.ensure_connection()
     assert time.monotonic() - started < 5
+
+
+def test_the_catalog_runs_its_own_app_config():
+    # catalog/apps.py holds two configs; with the wrong one, ready() (the deadlines, the
+    # statement_timeout) never runs.
+    assert type(apps.get_app_config("catalog")) is CatalogConfig
 
 
 @postgresql_only
