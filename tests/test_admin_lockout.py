@@ -78,6 +78,19 @@ def test_an_address_trying_many_users_is_locked_for_every_user(curator):
     assert logged_in(log_in("curator", PASSWORD, address="203.0.113.8"))
 
 
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_appended(curator, settings):
+    settings.CATALOG_BEHIND_PROXY = True
+    for n in range(LIMIT):
+        # Every login comes from the proxy; the client's own entries before the proxy's are
+        # its word only, and change nothing.
+        forwarded = f"192.0.2.{n}, 203.0.113.7"
+        log_in(f"guess-{n}", "wrong", "10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    proxied = {"HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    assert log_in("curator", PASSWORD, "10.0.0.1", **proxied).status_code == 429
+    # Another client behind the same proxy is not locked by that one's failures.
+    assert logged_in(log_in("curator", PASSWORD, "10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.8"))
+
+
 def test_the_lock_page_is_the_admin_login_saying_until_when(curator):
     with time_machine.travel(START, tick=False):
         fail(LIMIT)

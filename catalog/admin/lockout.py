@@ -20,12 +20,17 @@ admin.site.unregister(AccessFailureLog)
 
 
 def client_address(request) -> str | None:
-    """AXES_CLIENT_IP_CALLABLE: the address failures are counted by, the socket's peer.
+    """AXES_CLIENT_IP_CALLABLE: the address failures are counted by.
 
-    Any client can send X-Forwarded-For, so it is never read here. Behind a proxy every
-    login would come from the proxy's address; a deployment that trusts its proxy takes the
-    client's address from the proxy's own header at this one place.
+    The socket's peer, unless the service runs behind a proxy (CATALOG_BEHIND_PROXY): then
+    every connection comes from the proxy, and the client is the address the proxy appended
+    last to X-Forwarded-For. Only that last entry is the proxy's own word; anything before it
+    came from the client, who could name any address to dodge its lock.
     """
+    if settings.CATALOG_BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+        if forwarded:
+            return forwarded
     return request.META.get("REMOTE_ADDR")
 
 
