@@ -19,13 +19,13 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 CLIENT_MAX_HEADERS = 100
 # The response's own headers, with room for what a proxy in front adds: Content-Type,
 # Content-Length, Allow, X-Openstack-Request-Id, Django's four security headers and the
-# server's Date, Server and Connection (eleven through gunicorn; twelve with HSTS).
+# server's Date and Server (ten through Hypercorn; eleven with HSTS over HTTPS).
 RESPONSE_OWN_HEADERS = 20
 # Every listing field but the properties, and Etag.
 IMAGE_FIELD_HEADERS = len(LISTING_KEYS)
 MAX_PROPERTY_HEADERS = CLIENT_MAX_HEADERS - RESPONSE_OWN_HEADERS - IMAGE_FIELD_HEADERS  # 62
 # A header line of more than 8190 bytes (name, value and line end) is left out: the most that
-# much HTTP software takes in one line (gunicorn's and aiohttp's default, Apache's), and far
+# much HTTP software takes in one line (aiohttp's and gunicorn's default, Apache's), and far
 # below http.client's limit. Names and owners (255 characters at most) always fit.
 MAX_HEADER_LINE_BYTES = 8190
 # All of the image's headers together, so one HEAD cannot send half a megabyte, and a proxy
