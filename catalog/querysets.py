@@ -1,10 +1,31 @@
 """The read vocabulary for images, shared by the API, the admin and the commands."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 
+@dataclass(frozen=True)
+class ReadScope:
+    """Whom a queryset of `for_caller` answers, kept so paging can ask the same policy which
+    images the caller may name as a marker."""
+
+    caller: object
+    changes_since: datetime | None
+
+
 class ImageQuerySet(models.QuerySet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._read_scope = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._read_scope = self._read_scope
+        return clone
+
     def not_windows(self):
         """legacy-api.md §2: the API never returns Windows images (they stay in the catalog)."""
         return self.filter(is_windows=False)
@@ -15,19 +36,53 @@ class ImageQuerySet(models.QuerySet):
             status__in=[self.model.Status.KILLED, self.model.Status.PENDING_DELETE]
         )
 
-    def visible_to(self, *, project, is_admin=False, is_public=True):
-        """legacy-api.md §2, Glance v1's visibility table.
+    def for_caller(self, caller, *, changes_since=None, is_public=True, named=False):
+        """The one read policy of the API: which images `caller` (auth.Caller) sees.
 
-        `is_public` is True (also when the parameter is absent), False, or None (`none`);
-        only an admin's `is_public` changes anything.
+        A listing (legacy-api.md §2, §4): never a Windows image; deleted, killed and
+        pending_delete images only with `changes_since`; visibility by Glance v1's table,
+        where only an admin's `is_public` (True, also when absent; False; None for `none`)
+        changes anything.
+
+        `named`: the images the caller may name by id instead, as a marker or in HEAD (§3,
+        §6). An admin names any image but a Windows one, deleted ones included; anyone else
+        names what they may see, a deleted image only with `changes_since`.
         """
-        if is_admin and is_public is None:
-            return self
-        if is_admin and is_public is False:
-            return self.filter(is_public=False)
-        if project is None:
-            return self.filter(is_public=True)
-        from .models import ImageMember
+        images = self.not_windows()
+        if named:
+            if caller.is_admin:
+                return images
+            visible = visibility(project=caller.project)
+            if changes_since is None:
+                images = images.filter(deleted=False)
+        else:
+            visible = visibility(
+                project=caller.project, is_admin=caller.is_admin, is_public=is_public
+            )
+            if changes_since is None:
+                images = images.listed()
+        if visible is not None:
+            images = images.filter(visible)
+        images._read_scope = ReadScope(caller, changes_since)
+        return images
 
-        shared = ImageMember.objects.filter(image=OuterRef("pk"), member_id=project)
-        return self.filter(Q(is_public=True) | Q(owner=project) | Q(Exists(shared)))
+    def named_by_caller(self):
+        """The images the caller of this `for_caller` queryset may name as a marker."""
+        scope = self._read_scope
+        return self.model.objects.for_caller(
+            scope.caller, changes_since=scope.changes_since, named=True
+        )
+
+
+def visibility(*, project, is_admin=False, is_public=True) -> Q | None:
+    """legacy-api.md §2, Glance v1's visibility table (None: every image)."""
+    if is_admin and is_public is None:
+        return None
+    if is_admin and is_public is False:
+        return Q(is_public=False)
+    if project is None:
+        return Q(is_public=True)
+    from .models import ImageMember
+
+    shared = ImageMember.objects.filter(image=OuterRef("pk"), member_id=project)
+    return Q(is_public=True) | Q(owner=project) | Q(Exists(shared))

@@ -165,3 +165,17 @@ def test_bad_utf8_comes_before_the_token(anonymous_api):
     response = anonymous_api.get(f"{DETAIL}?name=%FF&limit=x")
     assert error_of(response) == "The query string is not valid UTF-8."
     assert anonymous_api.get(f"{DETAIL}?limit=x").status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_the_property_filter_count_comes_after_the_filters_and_before_the_marker(
+    member_api, settings
+):
+    settings.CATALOG_MAX_PROPERTY_FILTERS = 1
+    too_many = "property-a=1&property-b=2"
+    unknown_marker = "marker=00000000-0000-0000-0000-000000000000"
+    message = error_of(member_api.get(f"{DETAIL}?{too_many}&{unknown_marker}&changes-since=x"))
+    assert message == "Unrecognized changes-since value"
+    message = error_of(member_api.get(f"{DETAIL}?{unknown_marker}&{too_many}"))
+    assert message.startswith("Too many property filters")
+    message = error_of(member_api.get(f"{DETAIL}?{unknown_marker}"))
+    assert message == "Invalid marker. Image could not be found."

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import F, Field, Func, Q, Value
 from django.db.models.lookups import GreaterThan, LessThan
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
 
 from catalog.models import Image
 
@@ -127,45 +129,66 @@ def _comparable(column: str, value) -> Value:
     return Value(value, output_field=Image._meta.get_field(column))
 
 
-def page_rows(queryset, page: PageRequest, *, marker_queryset, columns: dict) -> list[dict]:
-    """The rows of one page of `queryset`: dicts of `columns` (key -> field or expression).
+class MarkerPagination(BasePagination):
+    """legacy-api.md §3: `limit`, `marker`, `sort_key`, `sort_dir`, the keyset query and the
+    `{"images": [...]}` envelope.
 
-    `marker_queryset` holds the images the caller may name as a marker; an unknown or
-    invisible marker is a 400, as in Glance.
+    The parameters are read by `read_parameters`, which the view calls before any filter is
+    validated: their errors come first (README, "Errors"). Rows are dicts of the view's
+    `columns` (listing key -> field or expression).
     """
-    regions = page.regions()
-    after = None
-    if page.marker is not None:
-        order_columns = {page.sort_key, "created_at", "id"}
-        marker = marker_queryset.filter(pk=page.marker).values(*order_columns).first()
-        if marker is None:
-            raise BadRequest("Invalid marker. Image could not be found.")
-        for index, region in enumerate(regions):
-            if _in_region(region, page.sort_key, marker):
-                regions, after = regions[index:], marker
-                break
-    if page.limit == 0:
-        return []
 
-    rows: list[dict] = []
-    compare = LessThan if page.descending else GreaterThan
-    for position, region in enumerate(regions):
-        query = queryset.filter(region.condition)
-        if position == 0 and after is not None:
-            query = query.filter(
-                compare(
-                    RowValue(*(F(column) for column in region.columns)),
-                    RowValue(*(_comparable(column, after[column]) for column in region.columns)),
-                )
+    def read_parameters(self, request) -> PageRequest:
+        self.page = PageRequest.from_params(request.query_params)
+        return self.page
+
+    def paginate_queryset(self, queryset, request, view=None) -> list[dict]:
+        """An unknown or invisible marker is a 400, as in Glance; the marker need not match
+        the filters, only the read policy (`named_by_caller`)."""
+        page, regions, after = self.page, self.page.regions(), None
+        if page.marker is not None:
+            order_columns = {page.sort_key, "created_at", "id"}
+            marker = queryset.named_by_caller().filter(pk=page.marker)
+            marker = marker.values(*order_columns).first()
+            if marker is None:
+                raise BadRequest("Invalid marker. Image could not be found.")
+            for index, region in enumerate(regions):
+                if _in_region(region, page.sort_key, marker):
+                    regions, after = regions[index:], marker
+                    break
+        if page.limit == 0:
+            return []
+        rows: list[dict] = []
+        for position, region in enumerate(regions):
+            wanted = page.limit - len(rows)
+            query = self.region_page(queryset, region, after if position == 0 else None, wanted)
+            values = query.values_list(*view.columns.values())
+            rows += [dict(zip(view.columns, row, strict=True)) for row in values]
+            if len(rows) >= page.limit:
+                break
+        return rows
+
+    def region_page(self, queryset, region: Region, after: dict | None, limit: int):
+        """The first `limit` images of `region`, after the marker's row values `after`."""
+        query = self.keyset(queryset.filter(region.condition), region, after)
+        return query.order_by(*self.ordering(region.columns))[:limit]
+
+    def keyset(self, queryset, region: Region, after: dict | None):
+        if after is None:
+            return queryset
+        compare = LessThan if self.page.descending else GreaterThan
+        return queryset.filter(
+            compare(
+                RowValue(*(F(column) for column in region.columns)),
+                RowValue(*(_comparable(column, after[column]) for column in region.columns)),
             )
-        ordering = [
-            F(column).desc() if page.descending else F(column).asc() for column in region.columns
-        ]
-        values = query.order_by(*ordering).values_list(*columns.values())
-        rows += [dict(zip(columns, row, strict=True)) for row in values[: page.limit - len(rows)]]
-        if len(rows) >= page.limit:
-            break
-    return rows
+        )
+
+    def ordering(self, columns):
+        return [F(c).desc() if self.page.descending else F(c).asc() for c in columns]
+
+    def get_paginated_response(self, data):
+        return Response({"images": data})
 
 
 def _in_region(region: Region, sort_key: str, row: dict) -> bool:

@@ -11,6 +11,7 @@ from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,45 +21,34 @@ from catalog.models import Image
 
 from . import schema
 from .auth import base_url
-from .errors import BadRequest, error_response
-from .filters import ImageFilter
+from .errors import error_response
+from .filters import ImageFilter, ImageFilterBackend
 from .headers import head_headers
 from .middleware import DATABASE_ERRORS, database_unavailable, is_api_path
-from .pagination import PageRequest, page_rows
+from .pagination import MarkerPagination
 from .serialization import BRIEF_COLUMNS, DETAIL_COLUMNS, detail_entries
 
 VERSIONS = ("v1.1", "v1.0")
 
 
-class ImageListView(APIView):
+class ImageListView(GenericAPIView):
     """`GET /v1.1/images/detail` and `GET /v1.1/images`."""
 
     http_method_names = ["get"]  # HEAD on a listing is a 405, not a GET without body
+    queryset = Image.objects.all()
+    filter_backends = [ImageFilterBackend]
+    filterset_class = ImageFilter
+    pagination_class = MarkerPagination
     columns = DETAIL_COLUMNS
 
-    def get(self, request, version):
-        filterset = ImageFilter(request.query_params, queryset=Image.objects.all(), request=request)
-        page = PageRequest.from_params(request.query_params)
-        if not filterset.is_valid():
-            raise BadRequest(next(iter(filterset.errors.values()))[0])
-        rows = page_rows(
-            filterset.qs,
-            page,
-            marker_queryset=self.marker_queryset(request.user, filterset),
-            columns=self.columns,
-        )
-        return Response({"images": self.entries(rows)})
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # After the token, before the filters: the order the errors are answered in.
+        self.paginator.read_parameters(request)
 
-    @staticmethod
-    def marker_queryset(caller, filterset):
-        """legacy-api.md §3: a marker the caller can see; deleted only with changes-since or
-        for an admin. It need not match the filters."""
-        images = Image.objects.not_windows()
-        if not caller.is_admin:
-            images = images.visible_to(project=caller.project)
-            if filterset.form.cleaned_data.get("changes-since") is None:
-                images = images.filter(deleted=False)
-        return images
+    def get(self, request, version):
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.entries(rows))
 
     def entries(self, rows):
         return detail_entries(rows)
@@ -94,9 +84,7 @@ class ImageView(APIView):
             pk = uuid.UUID(image_id)
         except ValueError:
             raise NotFound(f"No image found with ID {image_id[:100]}") from None
-        images = Image.objects.not_windows()
-        if not caller.is_admin:
-            images = images.visible_to(project=caller.project).filter(deleted=False)
+        images = Image.objects.for_caller(caller, named=True)
         values = images.filter(pk=pk).values_list(*DETAIL_COLUMNS.values())
         entry = detail_entries([dict(zip(DETAIL_COLUMNS, row, strict=True)) for row in values])
         if not entry:
