@@ -14,7 +14,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
-from catalog.database import end_request
 from catalog.services import MemberData, image_soft_delete
 
 from .conftest import ADMIN_PROJECT, PROJECT_A, PROJECT_B
@@ -82,10 +81,6 @@ schema = schemathesis.openapi.from_wsgi(
     answered_and_closed(get_wsgi_application()),
     config=schemathesis.Config.from_path(CONFIG),
 )
-# from_wsgi leaves the response unclosed, so request_finished never clears the database
-# deadline its request set: creating the test database more than CATALOG_DB_TIMEOUT after
-# collection (a loaded machine) would then fail with "the database did not answer in time".
-end_request(sender=None)
 
 
 @schema.parametrize()
