@@ -76,6 +76,7 @@ TARGET_LIMIT_1000_RATIO = 1.2
 TARGET_THROUGHPUT_SHARE = 0.6  # of the floor's requests per second
 TARGET_SQL_MS = 20.0  # each request's SQL, every request of the set
 THROUGHPUT_CLIENTS = (4, 16)
+THROUGHPUT_ROUND = 2.0  # seconds of load on one server before the other's turn
 WORKER_COMMAND = "spawn_main"  # how Hypercorn's worker processes are started (multiprocessing)
 
 
@@ -407,7 +408,22 @@ def cpu_per_request(server: Server, url: str, headers: dict, count: int) -> floa
     return spent / count
 
 
+def throughputs(servers, url: str, headers: dict, clients: int, seconds: float) -> dict:
+    """{server name: (requests per second, failed)} over `seconds` each, in rounds of
+    THROUGHPUT_ROUND seconds that alternate the servers (and which goes first), so that both
+    meet the same changes of the machine's load."""
+    totals = {server.name: [0, 0, 0.0] for server in servers}
+    rounds = max(1, round(seconds / THROUGHPUT_ROUND))
+    for number in range(rounds):
+        for server in servers if number % 2 == 0 else servers[::-1]:
+            done, failed, elapsed = throughput(server, url, headers, clients, seconds / rounds)
+            total = totals[server.name]
+            total[0], total[1], total[2] = total[0] + done, total[1] + failed, total[2] + elapsed
+    return {name: (done / elapsed, failed) for name, (done, failed, elapsed) in totals.items()}
+
+
 def throughput(server: Server, url: str, headers: dict, clients: int, seconds: float):
+    """(requests answered, of which failed, seconds) with `clients` busy for `seconds`."""
     done, failed = [0] * clients, [0] * clients
     stop_at = time.monotonic() + seconds
 
@@ -425,7 +441,7 @@ def throughput(server: Server, url: str, headers: dict, clients: int, seconds: f
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(done) / (time.monotonic() - started), sum(failed)
+    return sum(done), sum(failed), time.monotonic() - started
 
 
 def milliseconds(samples: list[float]) -> tuple[float, float]:
@@ -642,9 +658,9 @@ def measure(service, floor, cursor, secrets_, args, facts, orjson) -> list[Case]
 
     facts["throughput"] = {}
     for clients in THROUGHPUT_CLIENTS:
-        for server in (service, floor):
-            rate, failed = throughput(server, DETAIL, admin, clients, args.duration)
-            facts["throughput"][server.name, clients] = rate, failed
+        rates = throughputs((service, floor), DETAIL, admin, clients, args.duration)
+        for name, rate in rates.items():
+            facts["throughput"][name, clients] = rate
         print(throughput_line(facts["throughput"], clients), flush=True)
     limit_1000 = f"{DETAIL}?limit=1000"
     facts["cpu"] = {
@@ -853,7 +869,8 @@ def load_report(facts: dict, args) -> list[str]:
         "",
         f"Throughput: the default listing, as many requests as the clients manage in "
         f"{args.duration:g} s, each client one request after another on its own connection; "
-        "the service first, then the floor.",
+        f"in rounds of {THROUGHPUT_ROUND:g} s that alternate the service and the floor, so that "
+        "both meet the same load from the rest of the machine.",
         "",
         "| Clients | Service | Floor | Service / floor | Failed |",
         "|---:|---:|---:|---:|---:|",
