@@ -72,9 +72,11 @@ class AnsweredRequestsOnly(logging.Filter):
         return record.args["s"] != "-"
 
 
-def server_config() -> Config:
+def server_config(application_path: str = APPLICATION) -> Config:
+    """Production's Hypercorn configuration, serving `application_path` (scripts/floor.py runs
+    its own application under exactly these settings, to be measured beside the service)."""
     config = Config()
-    config.application_path = APPLICATION
+    config.application_path = application_path
     config.bind = [settings.SERVER_BIND]
     config.workers = settings.SERVER_WORKERS
     config.h11_max_incomplete_size = MAX_REQUEST_HEAD
