@@ -70,3 +70,16 @@ def test_the_compiled_lookup_still_refuses_revoked_and_expired_tokens(make_token
     assert client.get(DETAIL).status_code == HTTPStatus.OK
     ApiToken.objects.filter(pk=token.pk).update(**{change: timezone.now() - timedelta(seconds=1)})
     assert client.get(DETAIL).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_kept_connections_are_not_checked_with_a_round_trip_before_each_request():
+    # A read that finds its kept connection dead is retried instead (test_api_errors.py,
+    # test_server_database_outages.py).
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"] is False
+
+
+def test_an_api_response_sets_no_cookie_and_varies_on_nothing(member_api):
+    response = member_api.get(DETAIL)
+    assert response.status_code == HTTPStatus.OK
+    assert not response.cookies
+    assert "Vary" not in response
