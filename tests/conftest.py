@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 
+from catalog import database
 from catalog.services import token_create
 
 from .factories import ImageFactory
@@ -9,6 +10,15 @@ from .server import ProductionServer, ServerDatabase
 PROJECT_A = "project-a"
 PROJECT_B = "project-b"
 ADMIN_PROJECT = "project-admin"
+
+
+@pytest.fixture(autouse=True)
+def no_request_left_open():
+    """A request's database deadline ends with the request (catalog/database.py): one left
+    behind would cut off the next test's database work at a moment that depends on timing."""
+    assert not database.in_request(), "a request's database deadline outlived the request"
+    yield
+    assert not database.in_request(), "a request's database deadline outlived the request"
 
 
 @pytest.fixture(autouse=True)

@@ -56,9 +56,30 @@ def tokens(make_token, catalog):
     }
 
 
+def answered_and_closed(application):
+    """The WSGI app with each answer read and closed before it is returned.
+
+    Closing the answer is what sends Django's request_finished, which ends the request's
+    database deadline (catalog/database.py). schemathesis reads the document without closing
+    it, and the deadline it left behind then cut off whatever the test run asked of the
+    database a few seconds later, such as creating the test database.
+    """
+
+    def app(environ, start_response):
+        answer = application(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            answer.close()
+
+    return app
+
+
 # Loaded once, at collection: generating the document needs no database.
 schema = schemathesis.openapi.from_wsgi(
-    "/openapi.json", get_wsgi_application(), config=schemathesis.Config.from_path(CONFIG)
+    "/openapi.json",
+    answered_and_closed(get_wsgi_application()),
+    config=schemathesis.Config.from_path(CONFIG),
 )
 
 
