@@ -52,8 +52,8 @@ def token_lookup(alias: str) -> tuple[str, tuple]:
     """The SQL and parameters of the token lookup, compiled once per database.
 
     The ORM would build this query the same way for every request, and building and
-    compiling it took about 0.8 ms of each API request's CPU. The database's clock decides expiry and
-    staleness, so the only value that differs between requests is the hash.
+    compiling it took about 0.8 ms of each API request's CPU. The database's clock decides
+    expiry and staleness, so the only value that differs between requests is the hash.
     """
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=Now() - LAST_USED_PRECISION)
     query = (
