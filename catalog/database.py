@@ -27,9 +27,12 @@ from contextvars import ContextVar
 import psycopg2
 import psycopg2.extensions
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
 
 # When the current request's database waits give up (time.monotonic()), or None.
 _deadline: ContextVar[float | None] = ContextVar("database_deadline", default=None)
+# Whether the current request began on a connection kept from an earlier request.
+_kept_connection: ContextVar[bool] = ContextVar("kept_connection", default=False)
 
 _CONNECTED = (
     psycopg2.extensions.STATUS_READY,
@@ -66,6 +69,26 @@ def start_request(sender, environ=None, **kwargs) -> None:
     else:
         seconds = settings.CATALOG_ADMIN_DB_TIMEOUT
     _deadline.set(time.monotonic() + seconds)
+    # Django has already closed the connection if it outlived CONN_MAX_AGE or failed. One in
+    # a transaction (a test's) cannot be replaced.
+    kept = connections[DEFAULT_DB_ALIAS]
+    _kept_connection.set(kept.connection is not None and not kept.in_atomic_block)
+
+
+def began_on_kept_connection() -> bool:
+    """Whether the current request started on a connection an earlier request opened.
+
+    Such a connection may have died in between (the database restarted, a proxy cut it) and
+    nobody noticed: Django's health check would find out with a round trip before every
+    request; the middleware instead retries a read-only request once on a new connection.
+    """
+    return _kept_connection.get()
+
+
+def retry_on_new_connection() -> None:
+    """The retry connects afresh and never counts as a kept connection itself."""
+    connections[DEFAULT_DB_ALIAS].close()
+    _kept_connection.set(False)
 
 
 def end_request(sender, **kwargs) -> None:

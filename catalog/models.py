@@ -294,4 +294,8 @@ class ApiToken(models.Model):
 
     @property
     def role_list(self) -> list[str]:
-        return [role for role in self.roles.split(",") if role]
+        return self.split_roles(self.roles)
+
+    @staticmethod
+    def split_roles(roles: str) -> list[str]:
+        return [role for role in roles.split(",") if role]

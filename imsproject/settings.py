@@ -109,10 +109,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     )
 else:
-    # Keep connections between requests, and check them before use so the service
-    # recovers by itself after the database restarts.
+    # Keep connections between requests. They are not health-checked before each request (a
+    # round trip every time): a read-only request that finds its kept connection dead, after
+    # a database restart, is answered again on a new one (catalog/api/middleware.py).
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # libpq's own bound, for whatever connects while no wait callback is installed.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", CATALOG_DB_CONNECT_TIMEOUT

@@ -59,6 +59,11 @@ class FaultProxy:
     def resume(self):
         self.mode = PASS
 
+    def restart(self):
+        """Drop every open connection and go on accepting, as a database that restarted."""
+        self.mode = PASS
+        self._reset_all()
+
     def _reset_all(self):
         with self.lock:
             sockets, self.sockets = self.sockets, set()

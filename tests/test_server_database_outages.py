@@ -91,3 +91,16 @@ def test_every_request_gets_the_503_in_time_and_the_server_recovers(proxied_serv
     assert server.request("GET", "/healthz").status == HTTPStatus.OK
     # The same workers served throughout: none was killed or restarted.
     assert workers(server) == started_workers
+
+
+def test_the_first_requests_after_a_database_restart_are_served(proxied_server):
+    server, proxy, token = proxied_server
+    listing = {"X-Auth-Token": token}
+    for _ in range(4):  # the workers' threads keep connections open
+        assert server.request("GET", "/v1/images/detail", headers=listing).status == HTTPStatus.OK
+    proxy.restart()
+    # Every kept connection is dead, and no check runs before a request: a read that finds
+    # its connection gone is answered again on a new one, not with a 503.
+    for _ in range(4):
+        assert server.request("GET", "/v1/images/detail", headers=listing).status == HTTPStatus.OK
+    assert server.request("GET", "/healthz").status == HTTPStatus.OK

@@ -3,7 +3,9 @@
 A request id on every response and in the log line for the request; a disallowed Host
 refused with a warning; maintenance mode; a malformed query string refused before anything
 reads it (the admin's too); an unreachable database as 503 (the admin's as its own 503 page)
-and any other fault as a generic 500 (logged with the request id, never shown).
+and any other fault as a generic 500 (logged with the request id, never shown). A GET or HEAD
+whose kept database connection died since the previous request is answered again, once, on a
+new connection, instead of checking every connection with a round trip before each request.
 """
 
 import logging
@@ -26,6 +28,7 @@ from django.template.loader import render_to_string
 from django.utils.log import log_response
 from django.views import defaults
 
+from catalog import database
 from catalog.database import DeadlineExceeded
 
 from .errors import RETRY_AFTER_SECONDS, error_response, service_unavailable
@@ -36,6 +39,7 @@ REQUEST_ID_HEADER = "X-Openstack-Request-Id"
 DISALLOWED_HOST_MESSAGE = "The Host header names a host this service does not answer for."
 NOT_API_PREFIXES = ("/admin/", "/static/")
 DATABASE_ERRORS = (OperationalError, InterfaceError)
+READ_ONLY_METHODS = ("GET", "HEAD")
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout (or a cancel)
 
 
@@ -69,7 +73,12 @@ class LegacyApiMiddleware:
     def __call__(self, request):
         request.request_id = f"req-{uuid.uuid4()}"
         started = time.monotonic()
+        request.retry_on_new_connection = False
         response = self.answer(request)
+        if request.retry_on_new_connection:
+            request.retry_on_new_connection = False
+            database.retry_on_new_connection()
+            response = self.answer(request)
         response[REQUEST_ID_HEADER] = request.request_id
         logger.info(
             "%s %s %s %s %.1fms",
@@ -127,6 +136,11 @@ class LegacyApiMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, DATABASE_ERRORS):
+            if lost_kept_connection(request, exception):
+                # Answered again in __call__, on a new connection; this answer is dropped.
+                request.retry_on_new_connection = True
+                logger.info("%s kept database connection lost, retrying", request.request_id)
+                return HttpResponse(status=HTTPStatus.SERVICE_UNAVAILABLE)
             return database_unavailable(request, exception)
         if not is_api_path(request.path):
             return None
@@ -140,6 +154,17 @@ class LegacyApiMiddleware:
             f"The server has either erred or is incapable of performing the requested "
             f"operation. Request id: {request.request_id}",
         )
+
+
+def lost_kept_connection(request, exception) -> bool:
+    """A read-only request that failed because its kept connection had died since the last
+    request (a database restart): worth one retry on a new connection. A database that does
+    not answer in time, or cancelled the query, is not retried: the wait would only double."""
+    return (
+        request.method in READ_ONLY_METHODS
+        and database.began_on_kept_connection()
+        and database_fault(exception) == "unreachable"
+    )
 
 
 def database_fault(exception) -> str:
@@ -159,11 +184,11 @@ def database_unavailable(request, exception) -> HttpResponse:
         "%s database unavailable (%s): %s", request_id, database_fault(exception), exception
     )
     # Drop a broken connection now, so the next request connects afresh.
-    for database in connections.all(initialized_only=True):
-        if database.connection is None or database.in_atomic_block:
+    for wrapper in connections.all(initialized_only=True):
+        if wrapper.connection is None or wrapper.in_atomic_block:
             continue
-        if not database.is_usable():
-            database.close()
+        if not wrapper.is_usable():
+            wrapper.close()
     if is_api_path(request.path):
         response = service_unavailable("The image service cannot reach its database.")
     else:
