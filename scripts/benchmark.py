@@ -825,9 +825,8 @@ def report(results: list[Case], worst: list[Case], facts: dict, soak: str | None
         "",
         "* Service, floor: median latency; p95: the service's 95th percentile.",
         "* Ratio: the median of the pairs' ratios (service / floor), the figure the targets use.",
-        "* Queries: SQL statements Django runs for the request (the token lookup included). "
-        "Under the server each request also runs `SELECT 1`, the connection health check "
-        "(CONN_HEALTH_CHECKS), which Django does not count. The floor runs two.",
+        "* Queries: SQL statements Django runs for the request (the token lookup included); "
+        "no health check runs before them. The floor runs two.",
         "* SQL: execution time of the service's image and property queries (EXPLAIN ANALYZE); "
         "filtered: rows their plans read and discarded.",
         f"* The deep page comes after {facts['walked']:,} images in name order.",
