@@ -23,23 +23,22 @@ runs with the production statement_timeout. A block of docs/benchmarks.md betwee
 """
 
 import argparse
-import http.client
 import os
 import platform
 import re
 import secrets
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from serverprocess import ServerProcess
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/catalog_bench"
@@ -77,7 +76,6 @@ TARGET_THROUGHPUT_SHARE = 0.6  # of the floor's requests per second
 TARGET_SQL_MS = 20.0  # each request's SQL, every request of the set
 THROUGHPUT_CLIENTS = (4, 16)
 THROUGHPUT_ROUND = 2.0  # seconds of load on one server before the other's turn
-WORKER_COMMAND = "spawn_main"  # how Hypercorn's worker processes are started (multiprocessing)
 
 
 # ------------------------------------------------------------------------------
@@ -216,104 +214,8 @@ def worst_cases(last_images: dict[tuple[str, str], str], cap: int) -> list[Case]
 # ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-SERVICE = ("service", ["-m", "imsproject.serve"])
-FLOOR = ("floor", ["scripts/floor.py"])
-
-
-class Server:
-    """The production server (`python -m imsproject.serve`) on loopback, or the floor under
-    the same Hypercorn configuration (scripts/floor.py), with the same environment."""
-
-    def __init__(self, database_url: str, workers: int | None, what=SERVICE):
-        self.name, arguments = what
-        self.port = free_port()
-        bind = f"127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "BIND": bind,
-        }
-        if workers:
-            env["WORKERS"] = str(workers)
-        env.pop("DJANGO_LOG_LEVEL", None)  # the production default, whatever this process uses
-        command = [sys.executable, *arguments]
-        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by __exit__)
-        self.process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
-        )
-
-    def __enter__(self):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the {self.name} exited:\n{self.log_tail()}")
-            try:
-                if request(self.connection(), "GET", "/healthz", {}).status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit(
-            f"the {self.name}'s /healthz did not answer 200 within a minute:\n{self.log_tail()}"
-        )
-
-    def __exit__(self, kind, error, traceback):
-        if kind is SystemExit:
-            print(self.log_tail(), file=sys.stderr)
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-    def log_tail(self, lines: int = 40) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return "".join(self.log.readlines()[-lines:])
-
-    def connection(self) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-
-    def workers(self) -> list[int]:
-        """The worker processes' ids: the children Hypercorn spawned to serve."""
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-                command = (stat.parent / "cmdline").read_bytes()
-            except (OSError, IndexError, ValueError):
-                continue  # the process ended meanwhile
-            if parent == self.process.pid and WORKER_COMMAND.encode() in command:
-                pids.append(int(stat.parent.name))
-        return sorted(pids)
-
-    def cpu_seconds(self) -> float:
-        """User and system CPU time of the workers so far (utime + stime)."""
-        ticks = 0
-        for pid in self.workers():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # fields 14 and 15 of stat(5)
-        return ticks / os.sysconf("SC_CLK_TCK")
-
-    def memory(self) -> list[int]:
-        """Each worker's resident set size, in bytes."""
-        sizes = []
-        for pid in self.workers():
-            status = Path(f"/proc/{pid}/status").read_text()
-            sizes.append(int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) * 1024)
-        return sizes
+SERVICE = {"name": "service"}
+FLOOR = {"name": "floor", "arguments": ("scripts/floor.py",)}
 
 
 @dataclass
@@ -339,7 +241,7 @@ def request(connection, method: str, url: str, headers: dict) -> Answer:
     return Answer(response.status, body, {k.lower(): v for k, v in response.getheaders()})
 
 
-def get_images(server: Server, url: str, headers: dict, orjson) -> list[dict]:
+def get_images(server: ServerProcess, url: str, headers: dict, orjson) -> list[dict]:
     answer = request(server.connection(), "GET", url, headers)
     if answer.status != 200:
         raise SystemExit(
@@ -348,7 +250,9 @@ def get_images(server: Server, url: str, headers: dict, orjson) -> list[dict]:
     return orjson.loads(answer.body)["images"]
 
 
-def interleaved(service: Server, floor: Server, case: Case, headers: dict, args) -> None:
+def interleaved(
+    service: ServerProcess, floor: ServerProcess, case: Case, headers: dict, args
+) -> None:
     """`args.requests` pairs, each a request to the service then the same to the floor, after
     `args.warmup` untimed pairs: both see the same moments of the machine's load, so each
     pair's ratio holds though the absolute times drift. Every pair's answers must agree."""
@@ -396,7 +300,7 @@ def same_answer(case: Case, service: Answer, floor: Answer) -> None:
         raise SystemExit(f"{case.label}: {case.method} {case.url}: {problem}")
 
 
-def cpu_per_request(server: Server, url: str, headers: dict, count: int) -> float:
+def cpu_per_request(server: ServerProcess, url: str, headers: dict, count: int) -> float:
     """CPU seconds the server's workers spend per request, over `count` sequential ones."""
     connection = server.connection()
     request(connection, "GET", url, headers)
@@ -422,7 +326,7 @@ def throughputs(servers, url: str, headers: dict, clients: int, seconds: float) 
     return {name: (done / elapsed, failed) for name, (done, failed, elapsed) in totals.items()}
 
 
-def throughput(server: Server, url: str, headers: dict, clients: int, seconds: float):
+def throughput(server: ServerProcess, url: str, headers: dict, clients: int, seconds: float):
     """(requests answered, of which failed, seconds) with `clients` busy for `seconds`."""
     done, failed = [0] * clients, [0] * clients
     stop_at = time.monotonic() + seconds
@@ -586,8 +490,8 @@ def main():
 
     try:
         secrets_ = create_tokens(facts)
-        service = Server(args.database_url, args.workers, SERVICE)
-        floor = Server(args.database_url, args.workers, FLOOR)
+        service = ServerProcess(args.database_url, args.workers, **SERVICE)
+        floor = ServerProcess(args.database_url, args.workers, **FLOOR)
         with service, floor:
             results = measure(service, floor, cursor, secrets_, args, facts, orjson)
             worst = measure_worst(service, floor, cursor, secrets_, args, orjson)

@@ -22,8 +22,6 @@ import platform
 import random
 import secrets
 import shlex
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,6 +29,8 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+
+from serverprocess import ServerProcess
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPORT = PROJECT_ROOT / "docs" / "benchmarks.md"
@@ -71,98 +71,6 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
-# ------------------------------------------------------------------------------
-# The server
-# ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """`python -m imsproject.serve` on loopback, in production mode, against its own catalog."""
-
-    def __init__(self, database_url: str, workers: int | None):
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "BIND": f"127.0.0.1:{self.port}",
-        }
-        if workers:
-            self.env["WORKERS"] = str(workers)
-        self.env.pop("DJANGO_LOG_LEVEL", None)  # the production default
-        self.env.pop("DJANGO_SETTINGS_MODULE", None)
-        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by __exit__)
-        self.process = None
-
-    def manage(self, *args: str) -> None:
-        subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, env=self.env, check=True
-        )
-
-    def __enter__(self):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "imsproject.serve"],
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the server exited:\n{self.log_tail()}")
-            try:
-                if get(self.connection(), "/healthz")[0] == 200:
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit(f"/healthz did not answer within two minutes:\n{self.log_tail()}")
-
-    def __exit__(self, *exc_info):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-    def log_tail(self, lines: int = 40) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return "".join(self.log.readlines()[-lines:])
-
-    def connection(self, timeout: float = 30) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-
-    def raw(self, timeout: float = 30) -> socket.socket:
-        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
-
-    def worker_rss(self) -> list[int]:
-        """Resident memory (KiB) of each worker process: the server's children."""
-        sizes = []
-        for status in Path("/proc").glob("[0-9]*/status"):
-            try:
-                fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
-            except (OSError, ValueError):
-                continue
-            if fields.get("PPid", "").strip() != str(self.process.pid) or "VmRSS" not in fields:
-                continue
-            # Workers are multiprocessing's spawned children (not its resource tracker).
-            if b"spawn_main" in (status.parent / "cmdline").read_bytes():
-                sizes.append(int(fields["VmRSS"].split()[0]))
-        return sorted(sizes)
-
-
 def get(connection, path: str, headers: dict | None = None, method: str = "GET"):
     connection.request(method, path, headers=headers or {})
     response = connection.getresponse()
@@ -177,7 +85,9 @@ def get(connection, path: str, headers: dict | None = None, method: str = "GET")
 class Client:
     """One connection's worth of traffic: draws a kind of request, sends it, records it."""
 
-    def __init__(self, server: Server, ids: list[str], rng: random.Random, budget, slow: bool):
+    def __init__(
+        self, server: ServerProcess, ids: list[str], rng: random.Random, budget, slow: bool
+    ):
         self.server, self.ids, self.rng, self.budget = server, ids, rng, budget
         self.slow = slow
         self.connection = server.connection()
@@ -275,7 +185,7 @@ def status_line(connection) -> str:
     return received.split(b" ", 2)[1].decode()
 
 
-def drive(server: Server, ids: list[str], args) -> tuple[list, float]:
+def drive(server: ServerProcess, ids: list[str], args) -> tuple[list, float]:
     lock, sent = threading.Lock(), [0]
 
     def budget() -> bool:
@@ -368,7 +278,7 @@ def summary(results: list, deadline: float, rss_before: list, rss_after: list, f
 
 
 def mib(sizes: list[int]) -> str:
-    return ", ".join(f"{size / 1024:.0f} MiB" for size in sizes) or "unknown"
+    return ", ".join(f"{size / 2**20:.0f} MiB" for size in sizes) or "unknown"
 
 
 def write_report(path: Path, block: str) -> None:
@@ -390,7 +300,7 @@ def main() -> None:
     args = parser().parse_args()
     with tempfile.TemporaryDirectory() as directory:
         database_url = args.database_url or f"sqlite:///{Path(directory) / 'soak.sqlite3'}"
-        server = Server(database_url, args.workers)
+        server = ServerProcess(database_url, args.workers)
         server.manage("migrate", "--noinput", "--verbosity", "0")
         server.manage(
             "seed_images", "--count", str(args.count), "--seed", str(args.seed), "--replace"
@@ -400,10 +310,10 @@ def main() -> None:
             connection = server.connection()
             page = json.loads(get(connection, f"{DETAIL}?limit=1000", {"X-Auth-Token": TOKEN})[1])
             ids = [image["id"] for image in page["images"]]
-            rss_before = server.worker_rss()
+            rss_before = server.memory()
             load_before = load_average()
             results, deadline = drive(server, ids, args)
-            rss_after = server.worker_rss()
+            rss_after = server.memory()
             facts = {
                 "count": args.count,
                 "seed": args.seed,
