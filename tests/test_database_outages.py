@@ -69,6 +69,12 @@ def client(make_token):
     return ApiClient(secret)
 
 
+def assert_listing_unavailable_in_time(client):
+    response, elapsed = timed(client.get, DETAIL)
+    assert_unavailable_json(response)
+    assert elapsed < 5
+
+
 @postgresql_only
 @pytest.mark.parametrize("fault", ["freeze", "refuse"])
 def test_api_requests_are_503_within_the_deadline_then_served_again(proxy, client, fault):
@@ -76,9 +82,7 @@ def test_api_requests_are_503_within_the_deadline_then_served_again(proxy, clien
     getattr(proxy, fault)()
     # The open connection gives up first, then a new one is tried: both within the bound.
     for _ in range(2):
-        response, elapsed = timed(client.get, DETAIL)
-        assert_unavailable_json(response)
-        assert elapsed < 5
+        assert_listing_unavailable_in_time(client)
     proxy.resume()
     assert client.get(DETAIL).status_code == HTTPStatus.OK
 
@@ -87,9 +91,7 @@ def test_api_requests_are_503_within_the_deadline_then_served_again(proxy, clien
 def test_a_connection_attempt_to_a_frozen_database_gives_up_at_the_deadline(proxy, client):
     proxy.freeze()
     connection.close()  # the request has to connect, and the server never answers
-    response, elapsed = timed(client.get, DETAIL)
-    assert_unavailable_json(response)
-    assert elapsed < 5
+    assert_listing_unavailable_in_time(client)
     proxy.resume()
     assert client.get(DETAIL).status_code == HTTPStatus.OK
 
