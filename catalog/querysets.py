@@ -4,7 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q
+
+from .compiled import Param
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,18 @@ class ImageQuerySet(models.QuerySet):
         images._read_scope = ReadScope(caller, changes_since)
         return images
 
+    @staticmethod
+    def policy_key(caller, *, changes_since=None, is_public=True, named=False) -> tuple:
+        """What decides the SQL of `for_caller` with these arguments, for `catalog.compiled`:
+        everything but the caller's project, which reaches the query as `Param("project")`."""
+        return (
+            caller.is_admin,
+            caller.project is None,
+            changes_since is None,
+            is_public if caller.is_admin and not named else None,
+            named,
+        )
+
     def named_by_caller(self):
         """The images the caller of this `for_caller` queryset may name as a marker."""
         scope = self._read_scope
@@ -84,5 +98,7 @@ def visibility(*, project, is_admin=False, is_public=True) -> Q | None:
         return Q(is_public=True)
     from .models import ImageMember
 
+    # A Param: one compiled listing serves every project (catalog.compiled).
+    project = Param("project", project, CharField())
     shared = ImageMember.objects.filter(image=OuterRef("pk"), member_id=project)
     return Q(is_public=True) | Q(owner=project) | Q(Exists(shared))

@@ -6,16 +6,20 @@ answers 400 with the first one. Names the API does not know are ignored, as Glan
 them.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 import django_filters
 from django import forms
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Exists, OuterRef, QuerySet
 from django.db.models.functions import Left
 from rest_framework.filters import BaseFilterBackend
 
+from catalog.compiled import Param
 from catalog.models import MAX_INT32, MAX_INT64, PROPERTY_VALUE_INDEX_PREFIX, Image, ImageProperty
+from catalog.querysets import ReadScope
 from catalog.timestamps import TimestampError, parse_timestamp
 
 from .errors import BadRequest
@@ -108,19 +112,25 @@ def can_be_stored(text: str) -> bool:
     return "\x00" not in text
 
 
-class ExactFilter(django_filters.Filter):
+class LookupFilter(django_filters.Filter):
+    """A filter whose value reaches the query as a `Param` of the field it compares."""
+
+    def output_field(self):
+        return self.model._meta.get_field(self.field_name)
+
+
+class ExactFilter(LookupFilter):
     field_class = LiteralField
 
     def filter(self, qs, value):
-        # legacy-api.md §3: a value is taken literally, an empty one included.
+        # legacy-api.md §3: a value is taken literally, an empty one included (a value no
+        # image can have is answered by ImageFilter.selection without a query).
         if value is None:
             return qs
-        if not can_be_stored(value):
-            return qs.none()  # matches nothing, as any other value no image has
         return qs.filter(**{self.field_name: value})
 
 
-class CountFilter(django_filters.Filter):
+class CountFilter(LookupFilter):
     field_class = CountField
 
     def filter(self, qs, value):
@@ -133,7 +143,7 @@ class BooleanFilter(django_filters.Filter):
     field_class = BooleanParameterField
 
 
-class TimestampFilter(django_filters.Filter):
+class TimestampFilter(LookupFilter):
     field_class = TimestampField
 
 
@@ -213,41 +223,88 @@ class ImageFilter(django_filters.FilterSet):
         filters["changes-since"] = filters.pop("changes_since")
         return filters
 
-    def filter_queryset(self, queryset):
+    def selection(self) -> "Selection":
+        """The validated parameters as a `Selection`: the shape of the images' query (for
+        `catalog.compiled`) and its values, the query itself built only when the shape is new.
+        """
         data = self.form.cleaned_data
+        caller = self.request.user
         is_public = data["is_public"]
-        queryset = queryset.for_caller(
-            self.request.user,
-            changes_since=data["changes-since"],
-            is_public=None if is_public == BooleanParameterField.NONE else is_public is not False,
-        )
+        policy = {
+            "changes_since": data["changes-since"],
+            "is_public": None
+            if is_public == BooleanParameterField.NONE
+            else is_public is not False,
+        }
+        values = {"project": caller.project}
+        lookups, key = [], [Image.objects.policy_key(caller, **policy)]
         for name, value in data.items():
-            if name not in self.POLICY_ONLY:
+            if value is None or name in self.POLICY_ONLY:
+                continue
+            if isinstance(value, bool):
+                lookups.append((name, value))  # two values: part of the shape
+                key.append((name, value))
+                continue
+            values[name] = value
+            lookups.append((name, Param(name, value, self.filters[name].output_field())))
+            key.append(name)
+        empty = not all(can_be_stored(v) for v in values.values() if isinstance(v, str))
+        properties = []
+        for position, (name, value) in enumerate(property_filters(self.data).items()):
+            empty = empty or not (can_be_stored(name) and can_be_stored(value))
+            whole = len(value) >= PROPERTY_VALUE_INDEX_PREFIX
+            slots = {"key": name, "prefix": value[:PROPERTY_VALUE_INDEX_PREFIX]}
+            if whole:
+                slots["value"] = value
+            slots = {f"property{position}_{part}": text for part, text in slots.items()}
+            values.update(slots)
+            properties.append([Param(slot, text, CharField()) for slot, text in slots.items()])
+            key.append(("property", whole))
+
+        def build():
+            queryset = self.queryset.for_caller(caller, **policy)
+            for name, value in lookups:
                 queryset = self.filters[name].filter(queryset, value)
-        for key, value in property_filters(self.data).items():
-            if not (can_be_stored(key) and can_be_stored(value)):
-                return queryset.none()
-            queryset = queryset.filter(Exists(self.property_match(key, value)))
-        return queryset
+            for params in properties:
+                queryset = queryset.filter(Exists(self.property_match(*params)))
+            return queryset
+
+        scope = ReadScope(caller, policy["changes_since"])
+        return Selection(tuple(key), values, build, scope, empty)
 
     @staticmethod
-    def property_match(key, value):
+    def property_match(key, prefix, value=None):
         # The index holds a prefix of the value (models.ImageProperty). A value shorter than
         # the prefix is matched by the prefix alone, exactly; a longer one is compared in full
         # as well. One condition instead of two also keeps the planner's estimate right.
         properties = ImageProperty.objects.alias(
             value_prefix=Left("value", PROPERTY_VALUE_INDEX_PREFIX)
-        ).filter(image=OuterRef("pk"), key=key, value_prefix=value[:PROPERTY_VALUE_INDEX_PREFIX])
-        if len(value) >= PROPERTY_VALUE_INDEX_PREFIX:
+        ).filter(image=OuterRef("pk"), key=key, value_prefix=prefix)
+        if value is not None:
             properties = properties.filter(value=value)
         return properties
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The images a listing's parameters select, as `catalog.compiled` runs them: `key` names
+    everything that changes the SQL, `values` fill its `Param`s, and `build()` makes the
+    queryset (with those Params) when the shape is new. `empty`: a value no stored image can
+    have (it holds a NUL, which PostgreSQL cannot store), so no query is needed at all."""
+
+    key: tuple
+    values: dict
+    build: Callable[[], QuerySet]
+    scope: ReadScope
+    empty: bool
+
+
 class ImageFilterBackend(BaseFilterBackend):
-    """Applies `view.filterset_class`; its first error is the contract's 400."""
+    """Applies `view.filterset_class`; its first error is the contract's 400. What it returns
+    is a `Selection`, which the view's `MarkerPagination` pages."""
 
     def filter_queryset(self, request, queryset, view):
         filterset = view.filterset_class(request.query_params, queryset=queryset, request=request)
         if not filterset.is_valid():
             raise BadRequest(next(iter(filterset.errors.values()))[0])
-        return filterset.qs
+        return filterset.selection()

@@ -14,11 +14,14 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import F, Field, Func, Q, Value
+from django.db import router
+from django.db.models import F, Field, Func, Q
 from django.db.models.lookups import GreaterThan, LessThan
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
+from catalog import compiled
+from catalog.compiled import Param
 from catalog.models import Image
 
 from .errors import BadRequest
@@ -125,8 +128,8 @@ def _choice(text: str | None, allowed: tuple[str, ...], default: str, name: str)
     return text
 
 
-def _comparable(column: str, value) -> Value:
-    return Value(value, output_field=Image._meta.get_field(column))
+def _after(column: str, value) -> Param:
+    return Param(f"after_{column}", value, Image._meta.get_field(column))
 
 
 class MarkerPagination(BasePagination):
@@ -142,31 +145,59 @@ class MarkerPagination(BasePagination):
         self.page = PageRequest.from_params(request.query_params)
         return self.page
 
-    def paginate_queryset(self, queryset, request, view=None) -> list[dict]:
-        """An unknown or invisible marker is a 400, as in Glance; the marker need not match
-        the filters, only the read policy (`named_by_caller`)."""
+    def paginate_queryset(self, selection, request, view=None) -> list[dict]:
+        """The page of `selection` (filters.Selection). An unknown or invisible marker is a
+        400, as in Glance; the marker need not match the filters, only the read policy."""
         page, regions, after = self.page, self.page.regions(), None
+        using = router.db_for_read(Image)
         if page.marker is not None:
-            order_columns = {page.sort_key, "created_at", "id"}
-            marker = queryset.named_by_caller().filter(pk=page.marker)
-            marker = marker.values(*order_columns).first()
-            if marker is None:
-                raise BadRequest("Invalid marker. Image could not be found.")
+            after = self.marker_row(selection, using)
             for index, region in enumerate(regions):
-                if _in_region(region, page.sort_key, marker):
-                    regions, after = regions[index:], marker
+                if _in_region(region, page.sort_key, after):
+                    regions = regions[index:]
                     break
-        if page.limit == 0:
+        if page.limit == 0 or selection.empty:
             return []
+        names, expressions = tuple(view.columns), tuple(view.columns.values())
         rows: list[dict] = []
         for position, region in enumerate(regions):
             wanted = page.limit - len(rows)
-            query = self.region_page(queryset, region, after if position == 0 else None, wanted)
-            values = query.values_list(*view.columns.values())
-            rows += [dict(zip(view.columns, row, strict=True)) for row in values]
+            start = after if position == 0 else None
+            values = selection.values
+            if start is not None:
+                values = {**values, **{f"after_{c}": start[c] for c in region.columns}}
+            key = ("page", selection.key, names, page.sort_key, page.sort_dir)
+            key += (region.columns, start is not None, wanted)
+
+            def build(region=region, start=start, wanted=wanted):
+                query = self.region_page(selection.build(), region, start, wanted)
+                return query.values_list(*expressions)
+
+            rows += [
+                dict(zip(names, row, strict=True))
+                for row in compiled.rows(key, build, values, using)
+            ]
             if len(rows) >= page.limit:
                 break
         return rows
+
+    def marker_row(self, selection, using: str) -> dict:
+        """The marker image's order columns, if the caller may name it."""
+        page, scope = self.page, selection.scope
+        columns = tuple(dict.fromkeys((page.sort_key, "created_at", "id")))
+        named = {"caller": scope.caller, "changes_since": scope.changes_since, "named": True}
+
+        def build():
+            images = Image.objects.for_caller(**named)
+            marker = Param("marker", page.marker, Image._meta.pk)
+            return images.filter(pk=marker).values_list(*columns)[:1]
+
+        key = ("marker", Image.objects.policy_key(**named), columns)
+        values = {"project": scope.caller.project, "marker": page.marker}
+        found = compiled.rows(key, build, values, using)
+        if not found:
+            raise BadRequest("Invalid marker. Image could not be found.")
+        return dict(zip(columns, found[0], strict=True))
 
     def region_page(self, queryset, region: Region, after: dict | None, limit: int):
         """The first `limit` images of `region`, after the marker's row values `after`."""
@@ -180,7 +211,7 @@ class MarkerPagination(BasePagination):
         return queryset.filter(
             compare(
                 RowValue(*(F(column) for column in region.columns)),
-                RowValue(*(_comparable(column, after[column]) for column in region.columns)),
+                RowValue(*(_after(column, after[column]) for column in region.columns)),
             )
         )
 

@@ -5,7 +5,7 @@ import uuid
 from http import HTTPStatus
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, router
 from django.http import HttpResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -16,6 +16,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog import compiled
+from catalog.compiled import Param
 from catalog.database import deadline_within
 from catalog.models import Image
 
@@ -84,9 +86,16 @@ class ImageView(APIView):
             pk = uuid.UUID(image_id)
         except ValueError:
             raise NotFound(f"No image found with ID {image_id[:100]}") from None
-        images = Image.objects.for_caller(caller, named=True)
-        values = images.filter(pk=pk).values_list(*DETAIL_COLUMNS.values())
-        entry = detail_entries([dict(zip(DETAIL_COLUMNS, row, strict=True)) for row in values])
+
+        def build():
+            images = Image.objects.for_caller(caller, named=True)
+            marker = Param("image", pk, Image._meta.pk)
+            return images.filter(pk=marker).values_list(*DETAIL_COLUMNS.values())
+
+        key = ("head", Image.objects.policy_key(caller, named=True))
+        values = {"project": caller.project, "image": pk}
+        found = compiled.rows(key, build, values, router.db_for_read(Image))
+        entry = detail_entries([dict(zip(DETAIL_COLUMNS, row, strict=True)) for row in found])
         if not entry:
             raise NotFound(f"No image found with ID {pk}")
         # Not JSON-typed: python-glanceclient tries to parse a JSON-typed HEAD body.
