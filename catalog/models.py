@@ -69,6 +69,11 @@ class ContainerFormat(models.TextChoices):
     COMPRESSED = "compressed"
 
 
+# What the API's read policy (querysets.ImageQuerySet.for_caller) reads of each image, kept in
+# some indexes so that rows the caller may not see are discarded without reading the table.
+VISIBILITY_COLUMNS = ["is_public", "owner", "status", "is_windows", "deleted"]
+
+
 class Image(models.Model):
     Status = ImageStatus
     DiskFormat = DiskFormat
@@ -137,8 +142,37 @@ class Image(models.Model):
             ),
             # The equality filters (§3), in listing order, and the visibility rule (§2).
             models.Index(fields=["owner", "created_at", "id"], name="image_owner_idx"),
-            models.Index(fields=["min_ram", "created_at", "id"], name="image_min_ram_idx"),
-            models.Index(fields=["min_disk", "created_at", "id"], name="image_min_disk_idx"),
+            # min_ram and min_disk take a few values, each spread over every project: for a
+            # caller who sees a tenth of the catalog, a value its images never have means
+            # walking every image with it. The columns the read policy checks are in the
+            # index, so that walk reads the index alone (a seventh of the time).
+            models.Index(
+                fields=["min_ram", "created_at", "id"],
+                include=VISIBILITY_COLUMNS,
+                name="image_min_ram_visible_idx",
+            ),
+            models.Index(
+                fields=["min_disk", "created_at", "id"],
+                include=VISIBILITY_COLUMNS,
+                name="image_min_disk_visible_idx",
+            ),
+            # A nullable sort key's nulls are paged as a region of their own, in (created_at,
+            # id) order (api/pagination.py). They are few; without these, proving that the
+            # caller sees none of them meant walking the whole listing index.
+            *(
+                models.Index(
+                    fields=["created_at", "id"],
+                    include=VISIBILITY_COLUMNS,
+                    condition=Q(**{f"{key}__isnull": True}, is_windows=False, deleted=False),
+                    name=f"image_null_{short}_idx",
+                )
+                for key, short in (
+                    ("name", "name"),
+                    ("container_format", "container"),
+                    ("disk_format", "disk"),
+                    ("size", "size"),
+                )
+            ),
             models.Index(fields=["protected", "created_at", "id"], name="image_protected_idx"),
             # The admin's search.
             models.Index(fields=["checksum"], name="image_checksum_idx"),
