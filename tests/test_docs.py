@@ -4,6 +4,7 @@ the repository. Anchors are GitHub's: the heading in lower case, punctuation dro
 as hyphens."""
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,22 @@ def test_an_old_citation_and_an_outside_path_are_found(tmp_path):
     assert lines_matching(OUTSIDE_PATH, [source], root=tmp_path) == [
         "module.py:6: # see ../shared/spec"
     ]
+
+
+def test_the_license_is_the_apache_license_2_0_with_the_project_notice():
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in text
+    assert "Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text
+    assert "Copyright 2026 The IMS image catalog authors" in text
+
+
+def test_the_changelog_has_an_unreleased_section_and_the_project_version():
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "version"
+    ]
+    headings = [
+        line for _, line in outside_fences((ROOT / "CHANGELOG.md").read_text(encoding="utf-8"))
+    ]
+    assert "## [Unreleased]" in headings
+    assert any(line.startswith(f"## [{version}] - ") for line in headings)
