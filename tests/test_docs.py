@@ -27,7 +27,7 @@ SCANNED_NAMES = {"Makefile", "run"}
 
 # `docs/api.md#paging`, `docs/limits.md` (a page alone is a reference too).
 DOCS_REFERENCE = re.compile(r"(?<![\w.-])docs/([\w.-]+\.md)(?:#([\w-]+))?")
-# A Markdown link's target: `[text](operations.md#commands)`.
+# A Markdown link's target: `[text](limits.md#the-admin-login)`.
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
@@ -210,25 +210,22 @@ def test_a_broken_reference_is_reported(tmp_path):
 
 
 def test_an_old_citation_and_an_outside_path_are_found(tmp_path):
+    # Spelled in pieces, so that a search of the repository for them finds only real ones.
+    old_api, old_guide, beside = "legacy-api" + ".md", "operations" + ".md", "." * 2 + "/shared"
+    lines = [
+        f"# {old_api} §3: the last value counts",
+        "# (§2) alone",
+        "# RFC 9110 §5.5: a field value",
+        f"# see docs/{old_guide}#commands and [the guide]({old_guide})",
+        f"# `seed_images` ({old_guide})",
+        f"# see {beside}/spec",
+    ]
     source = tmp_path / "module.py"
-    source.write_text(
-        "# legacy-api.md §3: the last value counts\n"
-        "# (§2) alone\n"
-        "# RFC 9110 §5.5: a field value\n"
-        "# see docs/operations.md#commands and [the guide](operations.md)\n"
-        "# `seed_images` (operations.md)\n"
-        "# see .."
-        "/shared/spec\n",
-        encoding="utf-8",
-    )
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert lines_matching(OLD_CITATION, [source], root=tmp_path) == [
-        "module.py:1: # legacy-api.md §3: the last value counts",
-        "module.py:2: # (§2) alone",
-        "module.py:5: # `seed_images` (operations.md)",
+        f"module.py:{number}: {lines[number - 1]}" for number in (1, 2, 5)
     ]
-    assert lines_matching(OUTSIDE_PATH, [source], root=tmp_path) == [
-        "module.py:6: # see ../shared/spec"
-    ]
+    assert lines_matching(OUTSIDE_PATH, [source], root=tmp_path) == [f"module.py:6: {lines[5]}"]
 
 
 def test_the_license_is_the_apache_license_2_0_with_the_project_notice():
