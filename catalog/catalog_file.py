@@ -1,4 +1,5 @@
-"""The catalog file: the legacy listing envelope plus optional `members` (operations.md).
+"""The catalog file: the legacy listing envelope plus optional `members`
+(docs/operations.md#catalog-file-format).
 
 Reading is strict: a wrong type is an error, never a silent conversion, and every error names
 the entry's position (1-based), its id and the field.
@@ -27,7 +28,7 @@ from .models import CHECKSUM_PATTERN, MAX_INT32, MAX_INT64, Image, ImageMember
 from .timestamps import TimestampError, format_timestamp, parse_timestamp
 from .validators import control_character_problem
 
-# legacy-api.md §4, in the order the listing writes them.
+# docs/api.md#listing-response, in the order the listing writes them.
 LISTING_KEYS = (
     "id",
     "name",

@@ -1,9 +1,10 @@
 """The catalog's data: images, their properties and members, and API tokens.
 
-The fields of `Image` are the 18 keys of the legacy listing (legacy-api.md §4), `properties`
-being a table of its own. Two more columns are bookkeeping that the listing never shows:
-`is_windows` (kept by the write path, so the API's Windows exclusion is one indexed condition)
-and `version` (bumped by every write, so concurrent edits cannot silently overwrite each other).
+The fields of `Image` are the 18 keys of the legacy listing (docs/api.md#listing-response),
+`properties` being a table of its own. Two more columns are bookkeeping that the listing never
+shows: `is_windows` (kept by the write path, so the API's Windows exclusion is one indexed
+condition) and `version` (bumped by every write, so concurrent edits cannot silently overwrite
+each other).
 """
 
 import uuid
@@ -25,7 +26,7 @@ PROPERTY_VALUE_INDEX_PREFIX = 100
 
 
 def properties_say_windows(properties) -> bool:
-    """legacy-api.md §2: an image is Windows when its OS properties say so (any case)."""
+    """docs/api.md#windows-images: an image is Windows when its OS properties say so (any case)."""
     return (
         properties.get("__os_type", "").lower() == "windows"
         or properties.get("__platform", "").lower() == "windows"
@@ -121,7 +122,7 @@ class Image(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # legacy-api.md §3: every sort key, followed by the (created_at, id) tie-breakers
+            # docs/api.md#paging: every sort key, followed by the (created_at, id) tie-breakers
             # that make the order total and that keyset paging compares as one row value.
             models.Index(fields=["created_at", "id"], name="image_created_id_idx"),
             models.Index(fields=["updated_at", "created_at", "id"], name="image_updated_idx"),
@@ -133,14 +134,15 @@ class Image(models.Model):
             ),
             models.Index(fields=["size", "created_at", "id"], name="image_size_idx"),
             # The default listing (created_at order, no changes-since) walks only images it
-            # may show: the Windows exclusion (§2) and the hiding of deleted ones (§4) are
-            # conditions of the index itself.
+            # may show: the Windows exclusion (docs/api.md#windows-images) and the hiding of
+            # deleted ones (docs/api.md#deleted-images) are conditions of the index itself.
             models.Index(
                 fields=["created_at", "id"],
                 condition=Q(is_windows=False, deleted=False),
                 name="image_listed_created_idx",
             ),
-            # The equality filters (§3), in listing order, and the visibility rule (§2).
+            # The equality filters (docs/api.md#filters), in listing order, and the visibility
+            # rule (docs/api.md#visibility).
             models.Index(fields=["owner", "created_at", "id"], name="image_owner_idx"),
             # min_ram and min_disk take a few values, each spread over every project: for a
             # caller who sees a tenth of the catalog, a value its images never have means
@@ -214,7 +216,7 @@ class Image(models.Model):
                 condition=Q(LessThanOrEqual(Length("owner"), 255)) | Q(owner__isnull=True),
                 name="image_owner_max_length",
             ),
-            # legacy-api.md §4: a deleted image always says when it was deleted.
+            # docs/api.md#deleted-images: a deleted image always says when it was deleted.
             models.CheckConstraint(
                 condition=Q(deleted=True, deleted_at__isnull=False)
                 | Q(deleted=False, deleted_at__isnull=True),
@@ -245,8 +247,9 @@ class ImageProperty(models.Model):
             ),
         ]
         indexes = [
-            # `property-<key>=<value>` filters (§3). The value is indexed by a prefix, so a long
-            # value can never exceed the B-tree entry limit; the filter compares both.
+            # `property-<key>=<value>` filters (docs/api.md#filters). The value is indexed by a
+            # prefix, so a long value can never exceed the B-tree entry limit; the filter
+            # compares both.
             models.Index(
                 F("key"), Left("value", PROPERTY_VALUE_INDEX_PREFIX), name="property_key_value_idx"
             ),

@@ -1,4 +1,4 @@
-"""Realistic, reproducible test catalogs for `seed_images` (operations.md).
+"""Realistic, reproducible test catalogs for `seed_images` (docs/operations.md#seed_images).
 
 `generate_images(options)` yields one image at a time, so a catalog of any size is written in
 batches with flat memory. Everything comes from one random generator seeded by the options, and
@@ -202,7 +202,8 @@ def _uuid4_hex(bits: int) -> str:
 
 
 def _windows_properties(os: OperatingSystem, imagetype: str, variant: int) -> dict[str, str]:
-    # Real catalogs say "Windows" in several ways (legacy-api.md §2); each must be recognised.
+    # Real catalogs say "Windows" in several ways (docs/api.md#windows-images); each must be
+    # recognised.
     if variant == 0:
         return {
             "__os_type": "Windows",

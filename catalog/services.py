@@ -283,9 +283,9 @@ def images_import(
 # ------------------------------------------------------------------------------
 
 PREFIX_LENGTH = 8
-# URL-safe characters, at least 20 (operations.md), and not a leading "-": a secret that
-# starts like an option cannot be passed as `glance --os-auth-token $TOKEN` or to most other
-# command lines.
+# URL-safe characters, at least 20 (docs/operations.md#create_token), and not a leading
+# "-": a secret that starts like an option cannot be passed as
+# `glance --os-auth-token $TOKEN` or to most other command lines.
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{19,254}$")
 SECRET_BYTES = 32
 ROLE_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")

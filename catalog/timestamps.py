@@ -1,4 +1,4 @@
-"""Reading and writing times the way the legacy API does (legacy-api.md §4, §5)."""
+"""Reading and writing times the way the legacy API does (docs/api.md#timestamps)."""
 
 from datetime import UTC, datetime
 

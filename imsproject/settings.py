@@ -263,8 +263,9 @@ if not 0 < CATALOG_DEFAULT_LIMIT <= CATALOG_MAX_LIMIT:
         "CATALOG_DEFAULT_LIMIT must be positive and at most CATALOG_MAX_LIMIT."
     )
 CATALOG_READ_ROLES = env.list("CATALOG_READ_ROLES", default=["reader", "member", "admin"])
-# legacy-api.md §3 puts no limit on property- filters, but each one is a join the planner
-# must order: 100 of them took PostgreSQL 4 s to plan. More than this is a 400.
+# Glance put no limit on property- filters, but each one is a join the planner must order:
+# 100 of them took PostgreSQL 4 s to plan. More than this is a 400
+# (docs/api.md#deliberate-differences).
 CATALOG_MAX_PROPERTY_FILTERS = env.int("CATALOG_MAX_PROPERTY_FILTERS", default=20)
 CATALOG_MAINTENANCE = env.bool("CATALOG_MAINTENANCE", default=False)
 CATALOG_PUBLIC_ENDPOINT = env.str("CATALOG_PUBLIC_ENDPOINT", default="").rstrip("/")

@@ -157,7 +157,7 @@ def test_openstacksdk_lists_with_filters_and_limit(sdk, catalog):
 
 
 def test_openstacksdk_find_image_falls_back_to_the_name_filter(sdk, catalog):
-    # GET of one image is a 404 (legacy-api.md §1), so find_image goes on to `?name=`.
+    # GET of one image is a 404 (docs/api.md#routes), so find_image goes on to `?name=`.
     assert sdk.image.find_image("centos").id == "00000000-0000-4000-8000-000000000003"
     assert sdk.image.find_image("no-such-image") is None
     assert sdk.image.find_image("windows") is None

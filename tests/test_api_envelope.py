@@ -1,4 +1,5 @@
-"""legacy-api.md §4 and §8: the listing's exact shape, and what every response carries."""
+"""docs/api.md#listing-response and docs/api.md#every-response: the listing's exact shape,
+and what every response carries."""
 
 import json
 import re

@@ -1,4 +1,5 @@
-"""legacy-api.md §5: bad input gets Glance's message in the nested error body; nothing is a 500."""
+"""docs/api.md#errors: bad input gets Glance's message in the nested error body; no input
+is a 500."""
 
 import logging
 from contextlib import closing

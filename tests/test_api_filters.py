@@ -1,4 +1,4 @@
-"""legacy-api.md §3, filters: one test per row, each asserting the exact result."""
+"""docs/api.md#filters: one test per row, each asserting the exact result."""
 
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus

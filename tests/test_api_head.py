@@ -1,4 +1,4 @@
-"""legacy-api.md §6: HEAD /v1.1/images/{id}, and GET of one image."""
+"""docs/api.md#head: HEAD /v1.1/images/{id}, and GET of one image."""
 
 from datetime import UTC, datetime
 from http import HTTPStatus

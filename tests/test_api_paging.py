@@ -1,4 +1,4 @@
-"""legacy-api.md §3, paging and order: limit, marker, sort_key, sort_dir."""
+"""docs/api.md#paging: limit, marker, sort_key, sort_dir and the order they give."""
 
 import itertools
 import uuid

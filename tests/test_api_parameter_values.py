@@ -136,8 +136,9 @@ def test_a_marker_may_take_any_uuid_spelling(member_api, image_factory, marker):
     assert [image["name"] for image in response.json()["images"]] == ["newer"]
 
 
-# legacy-api.md §5 names one message per problem; with several problems the first of this
-# order is answered (README, "Errors"): paging first, then the filters as declared.
+# docs/api.md#parameter-errors names one message per problem; with several problems, the
+# first of this order is answered (docs/api.md#validation-order): paging first, then the
+# filters as declared.
 ORDER = [
     ("limit=x", "limit param must be an integer"),
     ("marker=x", "Invalid marker format"),

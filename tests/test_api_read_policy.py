@@ -1,5 +1,5 @@
 """One read policy (ImageQuerySet.for_caller): a listing, a marker and HEAD agree on what each
-kind of caller sees (legacy-api.md §2, §3, §6)."""
+kind of caller sees (docs/api.md#visibility, docs/api.md#paging, docs/api.md#head)."""
 
 from datetime import UTC, datetime
 from http import HTTPStatus

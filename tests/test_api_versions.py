@@ -1,4 +1,4 @@
-"""legacy-api.md §7: version discovery, without a token."""
+"""docs/api.md#version-discovery: version discovery, without a token."""
 
 from http import HTTPStatus
 

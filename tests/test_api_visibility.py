@@ -1,4 +1,5 @@
-"""legacy-api.md §2: who is calling, and which images they see."""
+"""docs/api.md#authentication and docs/api.md#visibility: who is calling, and which images
+they see."""
 
 from datetime import timedelta
 from http import HTTPStatus

@@ -1,4 +1,5 @@
-"""import_images and export_images (operations.md)."""
+"""import_images and export_images (docs/operations.md#import_images,
+docs/operations.md#export_images)."""
 
 import io
 import json

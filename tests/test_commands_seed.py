@@ -1,4 +1,4 @@
-"""seed_images (operations.md): realistic, reproducible test catalogs."""
+"""seed_images (docs/operations.md#seed_images): realistic, reproducible test catalogs."""
 
 import hashlib
 import io

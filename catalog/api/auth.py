@@ -1,4 +1,4 @@
-"""Who is calling (legacy-api.md §2): `X-Auth-Token` to a project with roles."""
+"""Who is calling (docs/api.md#authentication): `X-Auth-Token` to a project with roles."""
 
 from dataclasses import dataclass, field
 from datetime import timedelta

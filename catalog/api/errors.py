@@ -1,4 +1,4 @@
-"""The legacy error format (legacy-api.md §5).
+"""The legacy error format (docs/api.md#error-body).
 
 Every error is `{"error": {"message": ..., "code": ..., "title": ...}}`: python-glanceclient
 builds its exception text from `value.get("message")` of each top-level value, so a flat body

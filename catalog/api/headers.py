@@ -1,4 +1,4 @@
-"""HEAD's headers (legacy-api.md §6): always valid HTTP, whatever is stored, and bounded.
+"""HEAD's headers (docs/api.md#head): always valid HTTP, whatever is stored, and bounded.
 
 HEAD sends an image's metadata as headers, so a stored value decides what goes on the wire.
 A value is made a valid field value (RFC 9110 §5.5), and what does not fit the limits below is
@@ -12,7 +12,7 @@ from catalog.catalog_file import LISTING_KEYS
 HEADER_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
-# What HEAD may send, whatever is stored (legacy-api.md §6). Python's http.client, under
+# What HEAD may send, whatever is stored (docs/api.md#head-limits). Python's http.client, under
 # python-glanceclient, openstacksdk and requests, gives up on a response of more than 100
 # header lines or with a line of 64 KiB or more; servers and proxies in front have limits of
 # their own.
@@ -34,7 +34,7 @@ MAX_IMAGE_HEADER_BYTES = 12 * 1024
 
 
 def head_headers(entry: dict) -> dict[str, str]:
-    """legacy-api.md §6: one `X-Image-Meta-*` header per non-null field of a listing entry,
+    """docs/api.md#head: one `X-Image-Meta-*` header per non-null field of a listing entry,
     one per property that fits, and `Etag` when there is a checksum."""
     fields = {}
     for key in LISTING_KEYS[:-1]:  # all but the properties

@@ -1,4 +1,4 @@
-"""What every API response shares (legacy-api.md §5, §8).
+"""What every API response shares (docs/api.md#errors, docs/api.md#every-response).
 
 A request id on every response and in the log line for the request; a disallowed Host
 refused with a warning; maintenance mode; a malformed query string refused before anything

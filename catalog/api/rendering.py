@@ -1,4 +1,4 @@
-"""legacy-api.md §1, §4: the API always answers UTF-8 JSON, whatever the client asks for."""
+"""docs/api.md#every-response: the API always answers UTF-8 JSON, whatever the client asks."""
 
 import orjson
 from rest_framework.negotiation import BaseContentNegotiation

@@ -58,7 +58,7 @@ class ErrorDetailSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
-# legacy-api.md §5: every error is nested so, as python-glanceclient parses it.
+# docs/api.md#error-body: every error is nested so, as python-glanceclient parses it.
 class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 

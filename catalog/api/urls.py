@@ -2,7 +2,7 @@ from django.urls import path, re_path
 
 from . import views
 
-# legacy-api.md §1: Glance routed v1, v1.0 and v1.1 to one API; real clients use /v1/.
+# docs/api.md#routes: Glance routed v1, v1.0 and v1.1 to one API; real clients use /v1/.
 VERSION = r"(?P<version>v1(?:\.[01])?)"
 
 urlpatterns = [
