@@ -29,11 +29,11 @@ class ImageQuerySet(models.QuerySet):
         return clone
 
     def not_windows(self):
-        """legacy-api.md §2: the API never returns Windows images (they stay in the catalog)."""
+        """docs/api.md#windows-images: the API never returns them (they stay in the catalog)."""
         return self.filter(is_windows=False)
 
     def listed(self):
-        """What a listing shows when no changes-since is given (legacy-api.md §4)."""
+        """What a listing shows when no changes-since is given (docs/api.md#deleted-images)."""
         return self.filter(deleted=False).exclude(
             status__in=[self.model.Status.KILLED, self.model.Status.PENDING_DELETE]
         )
@@ -41,14 +41,15 @@ class ImageQuerySet(models.QuerySet):
     def for_caller(self, caller, *, changes_since=None, is_public=True, named=False):
         """The one read policy of the API: which images `caller` (auth.Caller) sees.
 
-        A listing (legacy-api.md §2, §4): never a Windows image; deleted, killed and
-        pending_delete images only with `changes_since`; visibility by Glance v1's table,
-        where only an admin's `is_public` (True, also when absent; False; None for `none`)
-        changes anything.
+        A listing (docs/api.md#visibility, docs/api.md#deleted-images): never a Windows image;
+        deleted, killed and pending_delete images only with `changes_since`; visibility by
+        Glance v1's table, where only an admin's `is_public` (True, also when absent; False;
+        None for `none`) changes anything.
 
-        `named`: the images the caller may name by id instead, as a marker or in HEAD (§3,
-        §6). An admin names any image but a Windows one, deleted ones included; anyone else
-        names what they may see, a deleted image only with `changes_since`.
+        `named`: the images the caller may name by id instead, as a marker or in HEAD
+        (docs/api.md#paging, docs/api.md#head). An admin names any image but a Windows one,
+        deleted ones included; anyone else names what they may see, a deleted image only with
+        `changes_since`.
         """
         images = self.not_windows()
         if named:
@@ -89,7 +90,7 @@ class ImageQuerySet(models.QuerySet):
 
 
 def visibility(*, project, is_admin=False, is_public=True) -> Q | None:
-    """legacy-api.md §2, Glance v1's visibility table (None: every image)."""
+    """docs/api.md#visibility, Glance v1's visibility table (None: every image)."""
     if is_admin and is_public is None:
         return None
     if is_admin and is_public is False:

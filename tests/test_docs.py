@@ -35,17 +35,6 @@ FENCE = re.compile(r"^\s*(```|~~~)")
 OLD_CITATION = re.compile(r"legacy-api\.md|(?<![\w/-])(?<!\]\()operations\.md|§")
 OUTSIDE_PATH = re.compile(r"\.\./shared")
 
-# Modules whose citations are still written as the former files' section numbers; each is
-# to cite docs/ anchors instead. The test fails when one no longer needs its place here, so
-# the set only shrinks.
-OLD_CITATIONS_PENDING = {
-    "catalog/api/filters.py",
-    "catalog/api/pagination.py",
-    "catalog/api/views.py",
-    "catalog/querysets.py",
-    "catalog/api/serialization.py",
-}
-
 
 def scanned_files(root: Path = ROOT) -> list[Path]:
     files = []
@@ -148,19 +137,8 @@ def test_nothing_refers_to_files_beside_the_repository():
 
 
 def test_sections_are_cited_from_the_repository_own_pages():
-    files = [
-        path
-        for path in project_files()
-        if path.relative_to(ROOT).as_posix() not in OLD_CITATIONS_PENDING
-    ]
+    files = [path for path in project_files()]
     assert lines_matching(OLD_CITATION, files) == []
-
-
-@pytest.mark.parametrize("module", sorted(OLD_CITATIONS_PENDING))
-def test_a_module_leaves_the_pending_set_once_it_cites_docs(module):
-    assert lines_matching(OLD_CITATION, [ROOT / module]), (
-        f"{module} cites docs/ only now: remove it from OLD_CITATIONS_PENDING"
-    )
 
 
 def test_the_readme_links_the_reference_pages():

@@ -1,4 +1,4 @@
-"""Which images a listing matches (legacy-api.md §2 and §3).
+"""Which images a listing matches (docs/api.md#visibility and docs/api.md#filters).
 
 Filter names are spelled as the API spells them. Bad values are never dropped silently, as
 django-filter does by default: each field raises Glance's own message, and ImageFilterBackend
@@ -123,7 +123,7 @@ class ExactFilter(LookupFilter):
     field_class = LiteralField
 
     def filter(self, qs, value):
-        # legacy-api.md §3: a value is taken literally, an empty one included (a value no
+        # docs/api.md#filters: a value is taken literally, an empty one included (a value no
         # image can have is answered by ImageFilter.selection without a query).
         if value is None:
             return qs
@@ -170,7 +170,8 @@ class ImageFilterForm(forms.Form):
 
 
 class ImageFilter(django_filters.FilterSet):
-    """The listing's parameters as lookups, validated in declaration order (README, "Errors").
+    """The listing's parameters as lookups, validated in declaration order
+    (docs/api.md#validation-order).
 
     `is_public` and `changes-since` also choose the read policy (`ImageQuerySet.for_caller`):
     which images the caller sees at all, before any lookup narrows them.

@@ -1,4 +1,4 @@
-"""Order and keyset paging of the listings (legacy-api.md §3).
+"""Order and keyset paging of the listings (docs/api.md#paging).
 
 The order is `sort_key`, then `created_at`, then `id`, all in `sort_dir`: a total order, so
 pages never repeat or skip an image. A page starts strictly after the marker image, found by
@@ -133,12 +133,12 @@ def _after(column: str, value) -> Param:
 
 
 class MarkerPagination(BasePagination):
-    """legacy-api.md §3: `limit`, `marker`, `sort_key`, `sort_dir`, the keyset query and the
+    """docs/api.md#paging: `limit`, `marker`, `sort_key`, `sort_dir`, the keyset query and the
     `{"images": [...]}` envelope.
 
     The parameters are read by `read_parameters`, which the view calls before any filter is
-    validated: their errors come first (README, "Errors"). Rows are dicts of the view's
-    `columns` (listing key -> field or expression).
+    validated: their errors come first (docs/api.md#validation-order). Rows are dicts of the
+    view's `columns` (listing key -> field or expression).
     """
 
     def read_parameters(self, request) -> PageRequest:

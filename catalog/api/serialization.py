@@ -1,4 +1,5 @@
-"""Rows to the legacy shapes (legacy-api.md §4, §6), without a model instance per row.
+"""Rows to the legacy shapes (docs/api.md#listing-response, docs/api.md#head), without a
+model instance per row.
 
 On a page of 1000 images, turning each id into a UUID object and each time into a datetime,
 only to write them back out as text, cost more than the database's work. The database writes
@@ -30,7 +31,7 @@ class UUIDText(Func):
 
 
 class LegacyTimestamp(Func):
-    """legacy-api.md §4: `2016-05-22T06:04:20.425843`, UTC, six fraction digits, no offset."""
+    """docs/api.md#timestamps: `2016-05-22T06:04:20.425843`, UTC, six fraction digits."""
 
     output_field = TextField()
 
@@ -66,8 +67,8 @@ def properties_json():
 
     A page of 1000 images has thousands of property rows: the database folds them into one
     object per image, computed only for the rows of the page, so the page costs one query and
-    Python handles a row per image. legacy-api.md §4: a deleted image lists `{}` (its
-    properties are kept, not shown).
+    Python handles a row per image. docs/api.md#deleted-images: a deleted image lists `{}`
+    (its properties are kept, not shown).
     """
     properties = (
         ImageProperty.objects.filter(image=OuterRef("pk"))

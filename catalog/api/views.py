@@ -1,4 +1,4 @@
-"""The legacy image API (legacy-api.md): listings, HEAD, version discovery, health."""
+"""The legacy image API (docs/api.md): listings, HEAD, version discovery, health."""
 
 import sys
 import uuid
@@ -117,7 +117,7 @@ def version_document(request, versions) -> dict:
 
 
 class VersionsView(APIView):
-    """`GET /versions` (200): the version list (legacy-api.md §7)."""
+    """`GET /versions` (200): the version list (docs/api.md#version-discovery)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
