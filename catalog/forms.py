@@ -1,7 +1,8 @@
 """The forms staff fill in: an image with its properties and members, an API token, an upload.
 
 They check what a person typed and say what is wrong in words a person understands; the
-database constraints stay the last guard. The writes themselves go through catalog.services.
+database constraints stay the last guard. The writes themselves go through catalog.services
+(images) and catalog.tokens.
 """
 
 import re
@@ -12,7 +13,8 @@ from django.forms.models import BaseInlineFormSet
 
 from .changes import EDITABLE_FIELDS, describe_changes, image_state
 from .models import MAX_INT32, MAX_INT64, ApiToken, Image, ImageMember, ImageProperty
-from .services import ROLE_PATTERN, MemberData
+from .services import MemberData
+from .tokens import ROLE_PATTERN
 
 # Property keys that IMS gives a meaning to, with the values it knows. Keys with a closed set
 # of values refuse others when typed; the rest are suggestions. Any other key is accepted.
