@@ -10,11 +10,12 @@ import re
 from django import forms
 from django.core import signing
 from django.forms.models import BaseInlineFormSet
+from django.utils.text import capfirst
 
 from .changes import EDITABLE_FIELDS, describe_changes, image_state
 from .models import MAX_INT32, MAX_INT64, ApiToken, Image, ImageMember, ImageProperty
 from .services import MemberData
-from .tokens import ROLE_PATTERN
+from .tokens import TokenError, parse_roles
 
 # Property keys that IMS gives a meaning to, with the values it knows. Keys with a closed set
 # of values refuse others when typed; the rest are suggestions. Any other key is accepted.
@@ -338,12 +339,7 @@ class ApiTokenCreateForm(forms.ModelForm):
         error_messages = {"project": {"required": "Give the project id the token acts for."}}
 
     def clean_roles(self):
-        roles = [role.strip() for role in self.cleaned_data["roles"].split(",") if role.strip()]
-        if not roles:
-            raise forms.ValidationError("A token needs at least one role, e.g. member.")
-        wrong = [role for role in roles if not ROLE_PATTERN.fullmatch(role)]
-        if wrong:
-            raise forms.ValidationError(
-                f"{wrong[0]!r} is not a role name: use letters, digits and . _ -"
-            )
-        return ",".join(dict.fromkeys(roles))
+        try:
+            return ",".join(parse_roles(self.cleaned_data["roles"].split(",")))
+        except TokenError as error:
+            raise forms.ValidationError(capfirst(str(error))) from None
