@@ -26,28 +26,7 @@ from pydantic import (
 from .models import CHECKSUM_PATTERN, MAX_INT32, MAX_INT64, Image, ImageMember
 from .timestamps import TimestampError, format_timestamp, parse_timestamp
 from .validators import control_character_problem
-
-# legacy-api.md §4, in the order the listing writes them.
-LISTING_KEYS = (
-    "id",
-    "name",
-    "status",
-    "container_format",
-    "disk_format",
-    "size",
-    "virtual_size",
-    "checksum",
-    "min_ram",
-    "min_disk",
-    "is_public",
-    "protected",
-    "owner",
-    "created_at",
-    "updated_at",
-    "deleted",
-    "deleted_at",
-    "properties",
-)
+from .vocabulary import LISTING_KEYS
 
 
 class CatalogFileError(ValueError):

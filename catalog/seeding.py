@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 
-from .catalog_file import LISTING_KEYS
 from .models import properties_say_windows
+from .vocabulary import LISTING_KEYS
 
 GIB = 2**30
 MIB = 2**20

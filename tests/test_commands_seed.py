@@ -16,11 +16,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
 
-from catalog.catalog_file import LISTING_KEYS
 from catalog.management.commands.seed_images import in_background
 from catalog.models import Image, ImageMember, ImageProperty, properties_say_windows
 from catalog.seeding import SeedOptions, generate_images, project_ids
 from catalog.timestamps import format_timestamp
+from catalog.vocabulary import LISTING_KEYS
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from catalog.catalog_file import LISTING_KEYS
 from catalog.models import MAX_INT32, MAX_INT64, ContainerFormat, DiskFormat, ImageStatus
+from catalog.vocabulary import BRIEF_KEYS, LISTING_KEYS
 
 from .pagination import SORT_DIRS, SORT_KEYS
 
@@ -43,7 +43,6 @@ DETAIL_ENTRY = {
         },
     },
 }
-BRIEF_KEYS = ("id", "name", "size", "disk_format", "container_format", "checksum")
 BRIEF_ENTRY = {
     "type": "object",
     "required": list(BRIEF_KEYS),

@@ -9,8 +9,8 @@ Python only zips values to keys and serializes.
 import orjson
 from django.db.models import Aggregate, Case, F, Func, OuterRef, Subquery, TextField, Value, When
 
-from catalog.catalog_file import LISTING_KEYS
 from catalog.models import ImageProperty
+from catalog.vocabulary import LISTING_KEYS
 
 
 class UUIDText(Func):

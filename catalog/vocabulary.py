@@ -1,0 +1,29 @@
+"""The catalog's fixed words, shared by the models, the API, the catalog file and the admin.
+
+Each is spelled once here, so the listing, HEAD, the schema, the file format and the seeder
+cannot drift apart. Nothing here touches the database.
+"""
+
+# legacy-api.md §4, in the order the listing writes them.
+LISTING_KEYS = (
+    "id",
+    "name",
+    "status",
+    "container_format",
+    "disk_format",
+    "size",
+    "virtual_size",
+    "checksum",
+    "min_ram",
+    "min_disk",
+    "is_public",
+    "protected",
+    "owner",
+    "created_at",
+    "updated_at",
+    "deleted",
+    "deleted_at",
+    "properties",
+)
+# The brief listing's keys (`GET /v1.1/images`), in its order.
+BRIEF_KEYS = ("id", "name", "size", "disk_format", "container_format", "checksum")
