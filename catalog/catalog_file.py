@@ -23,10 +23,10 @@ from pydantic import (
     model_validator,
 )
 
-from .models import CHECKSUM_PATTERN, MAX_INT32, MAX_INT64, Image, ImageMember
+from .models import MAX_INT32, MAX_INT64, Image, ImageMember
 from .timestamps import TimestampError, format_timestamp, parse_timestamp
 from .validators import control_character_problem
-from .vocabulary import LISTING_KEYS
+from .vocabulary import CHECKSUM_PATTERN, LISTING_KEYS
 
 
 class CatalogFileError(ValueError):

@@ -16,6 +16,7 @@ from .changes import EDITABLE_FIELDS, describe_changes, image_state
 from .models import MAX_INT32, MAX_INT64, ApiToken, Image, ImageMember, ImageProperty
 from .services import MemberData
 from .tokens import TokenError, parse_roles
+from .vocabulary import is_checksum
 
 # Property keys that IMS gives a meaning to, with the values it knows. Keys with a closed set
 # of values refuse others when typed; the rest are suggestions. Any other key is accepted.
@@ -52,7 +53,6 @@ CLOSED_PROPERTY_KEYS = ("__os_type", "__os_bit", "__imagetype", "__support_kvm")
 IMS_NAME_MAX_LENGTH = 128
 # Letters, digits, Chinese characters (CJK unified ideographs), space, hyphen, period, underscore.
 _IMS_NAME_CHARACTER = re.compile(r"[A-Za-z0-9\u4e00-\u9fff ._-]")
-_CHECKSUM = re.compile(r"[0-9a-f]{32}")
 
 STATE_SALT = "catalog.image-form.loaded-state"
 
@@ -152,7 +152,7 @@ class ImageForm(forms.ModelForm):
         if checksum is None:
             return None
         checksum = checksum.strip().lower()
-        if not _CHECKSUM.fullmatch(checksum):
+        if not is_checksum(checksum):
             raise forms.ValidationError(
                 "A checksum is the MD5 of the image data: 32 hexadecimal digits (0-9, a-f), "
                 "e.g. 64d7c1cd2b6f60c92c14662941cb7913."

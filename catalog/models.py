@@ -15,8 +15,8 @@ from django.db.models.lookups import Exact, LessThanOrEqual
 
 from .querysets import ImageQuerySet
 from .validators import validate_text
+from .vocabulary import CHECKSUM_PATTERN
 
-CHECKSUM_PATTERN = r"^[0-9a-f]{32}$"
 MAX_INT64 = 2**63 - 1
 MAX_INT32 = 2**31 - 1
 # Property values longer than this are stored in full but indexed by their prefix only

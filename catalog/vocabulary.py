@@ -4,6 +4,8 @@ Each is spelled once here, so the listing, HEAD, the schema, the file format and
 cannot drift apart. Nothing here touches the database.
 """
 
+import re
+
 # legacy-api.md §4, in the order the listing writes them.
 LISTING_KEYS = (
     "id",
@@ -27,3 +29,13 @@ LISTING_KEYS = (
 )
 # The brief listing's keys (`GET /v1.1/images`), in its order.
 BRIEF_KEYS = ("id", "name", "size", "disk_format", "container_format", "checksum")
+
+# legacy-api.md §4: a checksum is the MD5 of the image data in lower-case hex. The model's
+# check constraint, the catalog file, the schema, the form and the admin's search all use it.
+CHECKSUM_PATTERN = r"^[0-9a-f]{32}$"
+_CHECKSUM = re.compile(CHECKSUM_PATTERN)
+
+
+def is_checksum(text: str) -> bool:
+    # fullmatch: with match or search, "$" would let a trailing line feed through.
+    return _CHECKSUM.fullmatch(text) is not None
