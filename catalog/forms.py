@@ -16,39 +16,7 @@ from .changes import EDITABLE_FIELDS, describe_changes, image_state
 from .models import MAX_INT32, MAX_INT64, ApiToken, Image, ImageMember, ImageProperty
 from .services import MemberData
 from .tokens import TokenError, parse_roles
-from .vocabulary import is_checksum
-
-# Property keys that IMS gives a meaning to, with the values it knows. Keys with a closed set
-# of values refuse others when typed; the rest are suggestions. Any other key is accepted.
-WELL_KNOWN_PROPERTIES = {
-    "__os_type": ("Linux", "Windows", "Other"),
-    "__platform": (
-        "Ubuntu",
-        "CentOS",
-        "Debian",
-        "EulerOS",
-        "openEuler",
-        "Fedora",
-        "OpenSUSE",
-        "SUSE",
-        "RedHat",
-        "Oracle Linux",
-        "CoreOS",
-        "Windows",
-        "Other",
-    ),
-    "__os_version": (
-        "Ubuntu 22.04 server 64bit",
-        "CentOS 7.9 64bit",
-        "Debian GNU/Linux 11.1.0 64bit",
-        "EulerOS 2.5 64bit",
-        "Windows Server 2019 Datacenter 64bit",
-    ),
-    "__os_bit": ("32", "64"),
-    "__imagetype": ("gold", "private", "shared", "market"),
-    "__support_kvm": ("true",),
-}
-CLOSED_PROPERTY_KEYS = ("__os_type", "__os_bit", "__imagetype", "__support_kvm")
+from .vocabulary import CLOSED_PROPERTY_KEYS, WELL_KNOWN_PROPERTIES, is_checksum
 
 IMS_NAME_MAX_LENGTH = 128
 # Letters, digits, Chinese characters (CJK unified ideographs), space, hyphen, period, underscore.

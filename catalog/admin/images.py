@@ -15,7 +15,6 @@ from django.urls import path
 
 from ..changes import EDITABLE_FIELDS, EMPTY_STATE, describe_changes, image_state
 from ..forms import (
-    WELL_KNOWN_PROPERTIES,
     ImageForm,
     MemberForm,
     MemberFormSet,
@@ -24,7 +23,7 @@ from ..forms import (
 )
 from ..models import Image, ImageMember, ImageProperty
 from ..services import ImageChangedError, image_create, image_update
-from ..vocabulary import is_checksum
+from ..vocabulary import WELL_KNOWN_PROPERTIES, is_checksum
 from . import importing
 from .actions import BulkActionsMixin
 from .deleting import SoftDeleteMixin
