@@ -16,6 +16,9 @@ minutes.
 psycopg2 refuses COPY while a wait callback is installed; `seed_images` loads by COPY, and
 switches the callback off around it (`blocking_waits`). Commands wait on one thread, so
 switching a process-wide setting is safe there; the web server never calls it.
+
+How a database error is told in one line is here too, so that every command and page does it
+the same way.
 """
 
 import select
@@ -43,6 +46,13 @@ _CONNECTED = (
 
 class DeadlineExceeded(psycopg2.OperationalError):
     """The database did not answer before the request's deadline (Django: OperationalError)."""
+
+
+def error_line(error: Exception) -> str:
+    """The first line of a database error: PostgreSQL adds DETAIL and HINT lines, and a
+    command's or a page's message is one line."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def install() -> None:

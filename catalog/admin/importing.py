@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from ..catalog_file import check_catalog
+from ..database import error_line
 from ..forms import CatalogUploadForm
 from ..models import Image
 from ..services import images_import
@@ -161,8 +162,7 @@ def import_view(model_admin, request):
         try:
             result = import_entries(request, entries, filename)
         except DatabaseError as error:
-            first_line = (str(error).strip().splitlines() or [""])[0]
-            messages.error(request, f"The database refused the import: {first_line}")
+            messages.error(request, f"The database refused the import: {error_line(error)}")
             return HttpResponseRedirect(here)
         path.unlink(missing_ok=True)
         messages.success(

@@ -9,7 +9,7 @@ from itertools import islice
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, transaction
 
-from catalog.database import blocking_waits
+from catalog.database import blocking_waits, error_line
 from catalog.management.progress import progress
 from catalog.models import Image, ImageMember, ImageProperty
 from catalog.seeding import (
@@ -169,8 +169,9 @@ class Command(BaseCommand):
                     with connection.cursor() as cursor:
                         cursor.execute(f"ANALYZE {', '.join(_quoted(_CATALOG_TABLES))}")
         except DatabaseError as error:
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise CommandError(f"the database refused the seeded images: {first_line}") from None
+            raise CommandError(
+                f"the database refused the seeded images: {error_line(error)}"
+            ) from None
 
         removed = f"replaced {existing} images with " if replace and existing else ""
         self.stdout.write(self.style.SUCCESS(f"{removed}seeded {count} images (seed {seed})"))
