@@ -16,10 +16,8 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from .catalog_file import CatalogEntry
+from .database import ROWS_PER_STATEMENT
 from .models import Image, ImageMember, ImageProperty, properties_say_windows
-
-# SQLite allows a limited number of variables per statement; keep IN lists below it.
-_CHUNK = 500
 
 
 class CatalogError(Exception):
@@ -193,8 +191,9 @@ def images_bulk_update(
     now = now or timezone.now()
     ids = list(images.values_list("pk", flat=True))
     written = []
-    for start in range(0, len(ids), _CHUNK):
-        targets = Image.objects.filter(pk__in=ids[start : start + _CHUNK]).exclude(**fields)
+    for start in range(0, len(ids), ROWS_PER_STATEMENT):
+        chunk_ids = ids[start : start + ROWS_PER_STATEMENT]
+        targets = Image.objects.filter(pk__in=chunk_ids).exclude(**fields)
         if "status" in fields:
             targets = targets.filter(deleted=False)
         chunk = list(targets.select_for_update().only("pk", "name", *fields))
@@ -213,8 +212,8 @@ class ImportResult:
 
 def _existing_ids(ids: Sequence) -> set:
     found = set()
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for start in range(0, len(ids), ROWS_PER_STATEMENT):
+        chunk = ids[start : start + ROWS_PER_STATEMENT]
         found.update(Image.objects.filter(pk__in=chunk).values_list("pk", flat=True))
     return found
 
@@ -250,15 +249,15 @@ def images_import(
             ]
             members += [ImageMember(image=image, **member.model_dump()) for member in entry.members]
         old_ids = [image.pk for image in old_images]
-        for start in range(0, len(old_ids), _CHUNK):
-            chunk = old_ids[start : start + _CHUNK]
+        for start in range(0, len(old_ids), ROWS_PER_STATEMENT):
+            chunk = old_ids[start : start + ROWS_PER_STATEMENT]
             ImageProperty.objects.filter(image_id__in=chunk).delete()
             ImageMember.objects.filter(image_id__in=chunk).delete()
             Image.objects.filter(pk__in=chunk).update(version=F("version") + 1)
         if old_images:
             columns = [field for field in rows[0] if field != "id"] + ["is_windows"]
-            Image.objects.bulk_update(old_images, columns, batch_size=_CHUNK)
-        Image.objects.bulk_create(new_images, batch_size=_CHUNK)
-        ImageProperty.objects.bulk_create(properties, batch_size=_CHUNK)
-        ImageMember.objects.bulk_create(members, batch_size=_CHUNK)
+            Image.objects.bulk_update(old_images, columns, batch_size=ROWS_PER_STATEMENT)
+        Image.objects.bulk_create(new_images, batch_size=ROWS_PER_STATEMENT)
+        ImageProperty.objects.bulk_create(properties, batch_size=ROWS_PER_STATEMENT)
+        ImageMember.objects.bulk_create(members, batch_size=ROWS_PER_STATEMENT)
     return result

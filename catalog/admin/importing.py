@@ -24,7 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from ..catalog_file import check_catalog
-from ..database import error_line
+from ..database import LOG_ENTRIES_PER_STATEMENT, ROWS_PER_STATEMENT, error_line
 from ..forms import CatalogUploadForm
 from ..models import Image
 from ..services import images_import
@@ -32,8 +32,6 @@ from ..services import images_import
 WAITING_SECONDS = 60 * 60
 MAX_ERRORS_SHOWN = 500
 TOKEN_SALT = "catalog.admin.import"
-_CHUNK = 500
-_LOG_CHUNK = 1000
 
 
 class UploadGone(Exception):
@@ -96,8 +94,8 @@ def take_upload(token: str, *, user) -> tuple[bytes, str, Path]:
 
 def existing_ids(ids) -> set:
     found = set()
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for start in range(0, len(ids), ROWS_PER_STATEMENT):
+        chunk = ids[start : start + ROWS_PER_STATEMENT]
         found.update(Image.objects.filter(pk__in=chunk).values_list("pk", flat=True))
     return found
 
@@ -128,7 +126,7 @@ def import_entries(request, entries, filename: str):
             )
             for entry in entries
         ]
-        LogEntry.objects.bulk_create(logs, batch_size=_LOG_CHUNK)
+        LogEntry.objects.bulk_create(logs, batch_size=LOG_ENTRIES_PER_STATEMENT)
     return result
 
 
