@@ -207,15 +207,20 @@ def images_bulk_update(
 @dataclass(frozen=True)
 class ImportResult:
     created: int
-    updated: int
+    # The ids that were in the catalog already: replaced, or to be replaced on a dry run.
+    updated_ids: frozenset
+
+    @property
+    def updated(self) -> int:
+        return len(self.updated_ids)
 
 
-def _existing_ids(ids: Sequence) -> set:
+def _existing_ids(ids: Sequence) -> frozenset:
     found = set()
     for start in range(0, len(ids), ROWS_PER_STATEMENT):
         chunk = ids[start : start + ROWS_PER_STATEMENT]
         found.update(Image.objects.filter(pk__in=chunk).values_list("pk", flat=True))
-    return found
+    return frozenset(found)
 
 
 def images_import(
@@ -234,7 +239,7 @@ def images_import(
     now = now or timezone.now()
     rows = [entry.image_fields(now=now) for entry in entries]
     existing = _existing_ids([row["id"] for row in rows])
-    result = ImportResult(created=len(rows) - len(existing), updated=len(existing))
+    result = ImportResult(created=len(rows) - len(existing), updated_ids=existing)
     if dry_run:
         return result
 

@@ -24,7 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from ..catalog_file import check_catalog
-from ..database import LOG_ENTRIES_PER_STATEMENT, ROWS_PER_STATEMENT, error_line
+from ..database import LOG_ENTRIES_PER_STATEMENT, error_line
 from ..forms import CatalogUploadForm
 from ..models import Image
 from ..services import images_import
@@ -92,14 +92,6 @@ def take_upload(token: str, *, user) -> tuple[bytes, str, Path]:
     return data, payload["filename"], path
 
 
-def existing_ids(ids) -> set:
-    found = set()
-    for start in range(0, len(ids), ROWS_PER_STATEMENT):
-        chunk = ids[start : start + ROWS_PER_STATEMENT]
-        found.update(Image.objects.filter(pk__in=chunk).values_list("pk", flat=True))
-    return found
-
-
 def import_entries(request, entries, filename: str):
     """Import through images_import and record each image's part in its history."""
     # Give id-less entries their id here, so that their history can name them.
@@ -108,8 +100,8 @@ def import_entries(request, entries, filename: str):
     ]
     content_type_id = ContentType.objects.get_for_model(Image).pk
     with transaction.atomic():
-        existing = existing_ids([entry.id for entry in entries])
         result = images_import(entries=entries)
+        existing = result.updated_ids
         logs = [
             LogEntry(
                 user_id=request.user.pk,
