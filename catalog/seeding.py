@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 
-from .models import properties_say_windows
+from .models import columns_from_properties
 from .vocabulary import LISTING_KEYS
 
 GIB = 2**30
@@ -234,7 +234,7 @@ def _linux_properties(os: OperatingSystem, imagetype: str) -> dict[str, str]:
 class _PropertySets:
     """The property sets are few (per OS, image type and form): each is built once.
 
-    Every image gets its own copy, with `is_windows` as properties_say_windows says of it.
+    Every image gets its own copy, with `is_windows` as columns_from_properties says of it.
     """
 
     def __init__(self):
@@ -252,7 +252,8 @@ class _PropertySets:
                 properties = _windows_properties(os, imagetype, form)
             else:
                 properties = _linux_properties(os, imagetype)
-            found = self._cache[key] = (properties, properties_say_windows(properties))
+            is_windows = columns_from_properties(properties)["is_windows"]
+            found = self._cache[key] = (properties, is_windows)
         return found[0].copy(), found[1]
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from .catalog_file import CatalogEntry
 from .database import ROWS_PER_STATEMENT
-from .models import Image, ImageMember, ImageProperty, properties_say_windows
+from .models import Image, ImageMember, ImageProperty, columns_from_properties
 
 
 class CatalogError(Exception):
@@ -101,8 +101,8 @@ def image_create(
     """Create an image; `created_at`/`updated_at` default to now but may be given."""
     now = now or timezone.now()
     properties = dict(properties or {})
-    image = Image(**{"created_at": now, "updated_at": now, **(fields or {})})
-    image.is_windows = properties_say_windows(properties)
+    derived = columns_from_properties(properties)
+    image = Image(**{"created_at": now, "updated_at": now, **(fields or {}), **derived})
     image.save(force_insert=True)
     _replace_properties(image, properties)
     _replace_members(image, members)
@@ -126,7 +126,7 @@ def image_update(
     """
     changes = {"updated_at": now or timezone.now(), **(fields or {})}
     if properties is not None:
-        changes["is_windows"] = properties_say_windows(properties)
+        changes.update(columns_from_properties(properties))
     version = image.version if expected_version is None else expected_version
     written = Image.objects.filter(pk=image.pk, version=version).update(
         **changes, version=F("version") + 1
@@ -237,7 +237,9 @@ def images_import(
     `progress`, if given, wraps the entries (a progress bar).
     """
     now = now or timezone.now()
-    rows = [entry.image_fields(now=now) for entry in entries]
+    rows = [
+        entry.image_fields(now=now) | columns_from_properties(entry.properties) for entry in entries
+    ]
     existing = _existing_ids([row["id"] for row in rows])
     result = ImportResult(created=len(rows) - len(existing), updated_ids=existing)
     if dry_run:
@@ -246,7 +248,7 @@ def images_import(
     with transaction.atomic():
         new_images, old_images, properties, members = [], [], [], []
         for entry, row in zip(progress or entries, rows, strict=True):
-            image = Image(**row, is_windows=properties_say_windows(entry.properties))
+            image = Image(**row)
             (old_images if image.pk in existing else new_images).append(image)
             properties += [
                 ImageProperty(image=image, key=key, value=value)
@@ -260,7 +262,7 @@ def images_import(
             ImageMember.objects.filter(image_id__in=chunk).delete()
             Image.objects.filter(pk__in=chunk).update(version=F("version") + 1)
         if old_images:
-            columns = [field for field in rows[0] if field != "id"] + ["is_windows"]
+            columns = [field for field in rows[0] if field != "id"]
             Image.objects.bulk_update(old_images, columns, batch_size=ROWS_PER_STATEMENT)
         Image.objects.bulk_create(new_images, batch_size=ROWS_PER_STATEMENT)
         ImageProperty.objects.bulk_create(properties, batch_size=ROWS_PER_STATEMENT)
