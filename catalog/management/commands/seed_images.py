@@ -16,6 +16,7 @@ from catalog.seeding import (
     DEFAULT_SINCE,
     DEFAULT_UNTIL,
     IMAGE_COLUMNS,
+    SeededImage,
     SeedOptions,
     SeedOptionsError,
     generate_images,
@@ -264,14 +265,19 @@ class SqlWriter:
         # Without a native UUID type Django stores the 32 hex digits; with one, the UUID.
         self.native_uuid = connection.features.has_native_uuid_field
 
-    def encode(self, batch):
+    def encode(self, batch: list[SeededImage]):
         moment = self.moment
         images, properties, members = [], [], []
         for image, image_properties, image_members in batch:
-            row = list(image)
-            row[13], row[14], row[16] = moment(row[13]), moment(row[14]), moment(row[16])
-            image_id = row[0] = uuid.UUID(row[0]) if self.native_uuid else row[0]
-            images.append(row)
+            image_id = uuid.UUID(image.id) if self.native_uuid else image.id
+            images.append(
+                image._replace(
+                    id=image_id,
+                    created_at=moment(image.created_at),
+                    updated_at=moment(image.updated_at),
+                    deleted_at=moment(image.deleted_at),
+                )
+            )
             properties += [(image_id, key, value) for key, value in image_properties.items()]
             members += [(image_id, *member) for member in image_members]
         return images, properties, members
@@ -297,6 +303,18 @@ def _copy_text(value: str) -> str:
     for special, escaped in _COPY_ESCAPES:
         value = value.replace(special, escaped)
     return value
+
+
+def _copy_time(value: datetime) -> str:
+    return value.isoformat(" ")
+
+
+def _copy_value(value, spell=str) -> str:
+    return NULL if value is None else spell(value)
+
+
+def _copy_bool(value: bool) -> str:
+    return "t" if value else "f"
 
 
 class PostgresWriter:
@@ -341,51 +359,27 @@ class PostgresWriter:
             )
         return rows
 
-    def encode(self, batch):
+    def encode(self, batch: list[SeededImage]):
         """COPY's text format for a batch; pure Python, so it can run in another thread."""
         escape = self._escape
         images, properties, members = io.StringIO(), io.StringIO(), io.StringIO()
         for image, image_properties, image_members in batch:
-            (
-                image_id,
-                name,
-                status,
-                container_format,
-                disk_format,
-                size,
-                virtual_size,
-                checksum,
-                min_ram,
-                min_disk,
-                is_public,
-                protected,
-                owner,
-                created_at,
-                updated_at,
-                deleted,
-                deleted_at,
-                is_windows,
-                version,
-            ) = image
             images.write(
-                f"{image_id}\t{NULL if name is None else _copy_text(name)}\t{status}\t"
-                f"{NULL if container_format is None else container_format}\t"
-                f"{NULL if disk_format is None else disk_format}\t"
-                f"{NULL if size is None else size}\t"
-                f"{NULL if virtual_size is None else virtual_size}\t"
-                f"{NULL if checksum is None else checksum}\t{min_ram}\t{min_disk}\t"
-                f"{'t' if is_public else 'f'}\t{'t' if protected else 'f'}\t"
-                f"{NULL if owner is None else escape(owner)}\t"
-                f"{created_at.isoformat(' ')}\t{updated_at.isoformat(' ')}\t"
-                f"{'t' if deleted else 'f'}\t"
-                f"{NULL if deleted_at is None else deleted_at.isoformat(' ')}\t"
-                f"{'t' if is_windows else 'f'}\t{version}\n"
+                f"{image.id}\t{_copy_value(image.name, _copy_text)}\t{image.status}\t"
+                f"{_copy_value(image.container_format)}\t{_copy_value(image.disk_format)}\t"
+                f"{_copy_value(image.size)}\t{_copy_value(image.virtual_size)}\t"
+                f"{_copy_value(image.checksum)}\t{image.min_ram}\t{image.min_disk}\t"
+                f"{_copy_bool(image.is_public)}\t{_copy_bool(image.protected)}\t"
+                f"{_copy_value(image.owner, escape)}\t"
+                f"{image.created_at.isoformat(' ')}\t{image.updated_at.isoformat(' ')}\t"
+                f"{_copy_bool(image.deleted)}\t{_copy_value(image.deleted_at, _copy_time)}\t"
+                f"{_copy_bool(image.is_windows)}\t{image.version}\n"
             )
-            properties.write(self._property_rows(image_properties).replace("\0", image_id))
-            for member_id, can_share, member_status in image_members:
+            properties.write(self._property_rows(image_properties).replace("\0", image.id))
+            for member in image_members:
                 members.write(
-                    f"{image_id}\t{escape(member_id)}\t{'t' if can_share else 'f'}\t"
-                    f"{member_status}\n"
+                    f"{image.id}\t{escape(member.member_id)}\t{_copy_bool(member.can_share)}\t"
+                    f"{member.status}\n"
                 )
         # Encoded here, so COPY sends the bytes in one go without Python's help.
         texts = (images, properties, members)
