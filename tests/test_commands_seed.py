@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
 
-from catalog.management.commands.seed_images import in_background
+from catalog.bulk_load import in_background
 from catalog.models import Image, ImageMember, ImageProperty, properties_say_windows
 from catalog.seeding import ImageRow, MemberRow, SeedOptions, generate_images, project_ids
 from catalog.timestamps import format_timestamp
@@ -376,7 +376,7 @@ def test_a_row_the_database_refuses_writes_nothing(monkeypatch, image_factory):
             yield seeded
 
     monkeypatch.setattr("catalog.management.commands.seed_images.generate_images", broken)
-    monkeypatch.setattr("catalog.management.commands.seed_images.BATCH", 100)
+    monkeypatch.setattr("catalog.bulk_load.BATCH", 100)
     indexes_before = catalog_indexes()
     with pytest.raises(CommandError, match="the database refused the seeded images: .*checksum"):
         seed("--count", 300, "--replace", "--killed-share", 0, "--queued-share", 0)
