@@ -117,14 +117,21 @@ class Command(BaseCommand):
         since, until = _timestamp(since), _timestamp(until)
         shares = {key: _share(value) for key, value in shares.items()}
         try:
-            # Checked before anything is written; the offset is set below.
-            SeedOptions(count=count, seed=seed, owners=owners, since=since, until=until, **shares)
-        except SeedOptionsError as error:
-            raise CommandError(str(error)) from None
-
-        try:
             with transaction.atomic():
                 existing = Image.objects.count()
+                try:
+                    options = SeedOptions(
+                        count=count,
+                        seed=seed,
+                        owners=owners,
+                        since=since,
+                        until=until,
+                        # Appended images draw from a random stream of their own.
+                        offset=existing if append else 0,
+                        **shares,
+                    )
+                except SeedOptionsError as error:
+                    raise CommandError(str(error)) from None
                 if existing and not (append or replace):
                     raise CommandError(
                         f"the catalog holds {existing} images; pass --append to add to them "
@@ -132,18 +139,9 @@ class Command(BaseCommand):
                     )
                 if replace:
                     delete_catalog()
-                settings = SeedOptions(
-                    count=count,
-                    seed=seed,
-                    owners=owners,
-                    since=since,
-                    until=until,
-                    offset=existing if append else 0,
-                    **shares,
-                )
                 with progress(total=count, desc="seeding") as bar:
                     load_images(
-                        generate_images(settings),
+                        generate_images(options),
                         into_empty=not existing or replace,
                         written=bar.update,
                     )
