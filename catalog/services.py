@@ -1,10 +1,21 @@
-"""Every write to the catalog goes through these functions.
+"""The writes to images: every change to an image, its properties or its members goes
+through these functions, but one bulk path named below.
 
 The admin, the management commands and the tests call them, so the rules that span rows
 (the Windows flag follows the properties, a write bumps the version, a protected image is
 never deleted, an import is all or nothing) live in one place. Validation of what a person or
 a file typed happens before, at the boundary (forms, `catalog_file`); the database constraints
 are the last guard.
+
+Writes that go elsewhere, on purpose:
+
+* Generated catalogs (`seed_images`) are written by catalog.bulk_load, with COPY or batched
+  INSERTs and no model instance per row, for the sake of a million images; so is the deletion
+  of the whole catalog before one (`--replace`). Its rows carry the same derived columns
+  (models.columns_from_properties) and meet the same constraints.
+* API tokens have their own module, catalog.tokens; the API's authentication notes a token's
+  `last_used_at` itself, with one UPDATE on the request's path.
+* The admin records what it changed in Django's own history (LogEntry).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
