@@ -2,11 +2,12 @@
 (docs/operations.md#catalog-file-format).
 
 Reading is strict: a wrong type is an error, never a silent conversion, and every error names
-the entry's position (1-based), its id and the field.
+the entry's position (1-based), its id and the field. Checking a file (check_catalog, the
+admin's preview) collects every error; reading it (read_catalog, the commands) raises them.
 """
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, BinaryIO, Literal
 
@@ -24,35 +25,19 @@ from pydantic import (
     model_validator,
 )
 
-from .models import CHECKSUM_PATTERN, MAX_INT32, MAX_INT64, Image, ImageMember
+from .models import MAX_INT32, MAX_INT64, Image, ImageMember
 from .timestamps import TimestampError, format_timestamp, parse_timestamp
 from .validators import control_character_problem
-
-# docs/api.md#listing-response, in the order the listing writes them.
-LISTING_KEYS = (
-    "id",
-    "name",
-    "status",
-    "container_format",
-    "disk_format",
-    "size",
-    "virtual_size",
-    "checksum",
-    "min_ram",
-    "min_disk",
-    "is_public",
-    "protected",
-    "owner",
-    "created_at",
-    "updated_at",
-    "deleted",
-    "deleted_at",
-    "properties",
-)
+from .vocabulary import CHECKSUM_PATTERN, LISTING_KEYS
 
 
 class CatalogFileError(ValueError):
-    """The file cannot be imported; the message says where and why, in one line."""
+    """The file cannot be imported. The message is its first problem, in one line, saying
+    where and why; `errors` holds every problem, in the file's order."""
+
+    def __init__(self, errors: Sequence[str]):
+        super().__init__(errors[0])
+        self.errors = list(errors)
 
 
 def _timestamp(value: Any) -> datetime:
@@ -178,41 +163,6 @@ def _describe(error: ValidationError, position: int, raw: Any) -> str:
     return f"entry {position} (id {_shown(str(raw_id)) if raw_id else 'none'}): {field}: {message}"
 
 
-def parse_entries(raw_entries: Iterable[Any]) -> list[CatalogEntry]:
-    """Validate every entry; the first bad one raises CatalogFileError naming it."""
-    entries = []
-    seen_ids = {}
-    for position, raw in enumerate(raw_entries, start=1):
-        try:
-            entry = CatalogEntry.model_validate(raw)
-        except ValidationError as error:
-            raise CatalogFileError(_describe(error, position, raw)) from None
-        if entry.id is not None:
-            if entry.id in seen_ids:
-                raise CatalogFileError(
-                    f"entry {position} (id {entry.id}): id: "
-                    f"the same id as entry {seen_ids[entry.id]}"
-                )
-            seen_ids[entry.id] = position
-        entries.append(entry)
-    return entries
-
-
-def read_catalog(stream: BinaryIO) -> list[CatalogEntry]:
-    """Read and validate a whole catalog file."""
-    data = stream.read()
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        raise CatalogFileError(f"not a JSON document: {error}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("images"), list):
-        raise CatalogFileError('not a catalog file: expected {"images": [...]} at the top')
-    extra = set(document) - {"images"}
-    if extra:
-        raise CatalogFileError(f"not a catalog file: unexpected top-level key {sorted(extra)[0]!r}")
-    return parse_entries(document["images"])
-
-
 def entry_for_export(image: Image) -> dict[str, Any]:
     """One image as a catalog file entry: the listing's 18 keys plus `members`.
 
@@ -249,7 +199,7 @@ def write_catalog(images: Iterable[Image], write: Callable[[str], Any]) -> int:
 
 
 def check_entries(raw_entries: Iterable[Any]) -> tuple[list[CatalogEntry], list[str]]:
-    """Validate every entry like parse_entries, but go on after a bad one.
+    """Validate every entry, going on after a bad one.
 
     Returns the valid entries and every error (each naming its entry's position), so that a
     preview can show all that is wrong with a file at once.
@@ -275,7 +225,7 @@ def check_entries(raw_entries: Iterable[Any]) -> tuple[list[CatalogEntry], list[
 
 
 def check_catalog(data: bytes) -> tuple[list[CatalogEntry], list[str]]:
-    """Read a whole catalog file and collect every error instead of stopping at the first."""
+    """Read a whole catalog file: its valid entries, and every error instead of the first."""
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as error:
@@ -286,3 +236,12 @@ def check_catalog(data: bytes) -> tuple[list[CatalogEntry], list[str]]:
     if extra:
         return [], [f"not a catalog file: unexpected top-level key {sorted(extra)[0]!r}"]
     return check_entries(document["images"])
+
+
+def read_catalog(stream: BinaryIO) -> list[CatalogEntry]:
+    """Read and validate a whole catalog file; CatalogFileError if anything is wrong with it,
+    since a file is imported whole or not at all."""
+    entries, errors = check_catalog(stream.read())
+    if errors:
+        raise CatalogFileError(errors)
+    return entries

@@ -16,6 +16,9 @@ minutes.
 psycopg2 refuses COPY while a wait callback is installed; `seed_images` loads by COPY, and
 switches the callback off around it (`blocking_waits`). Commands wait on one thread, so
 switching a process-wide setting is safe there; the web server never calls it.
+
+The sizes that bulk work (imports, bulk actions, exports) splits its statements by, and how a
+database error is told in one line, are here too, so that every path does it the same way.
 """
 
 import select
@@ -34,6 +37,14 @@ _deadline: ContextVar[float | None] = ContextVar("database_deadline", default=No
 # Whether the current request began on a connection kept from an earlier request.
 _kept_connection: ContextVar[bool] = ContextVar("kept_connection", default=False)
 
+# SQLite allows a limited number of variables per statement: IN lists and batched writes take
+# at most this many ids or rows each.
+ROWS_PER_STATEMENT = 500
+# History entries (the admin's LogEntry) written per INSERT.
+LOG_ENTRIES_PER_STATEMENT = 1000
+# Rows a streaming read (QuerySet.iterator) fetches at a time, with their prefetched parts.
+ROWS_PER_FETCH = 2000
+
 _CONNECTED = (
     psycopg2.extensions.STATUS_READY,
     psycopg2.extensions.STATUS_BEGIN,
@@ -43,6 +54,13 @@ _CONNECTED = (
 
 class DeadlineExceeded(psycopg2.OperationalError):
     """The database did not answer before the request's deadline (Django: OperationalError)."""
+
+
+def error_line(error: Exception) -> str:
+    """The first line of a database error: PostgreSQL adds DETAIL and HINT lines, and a
+    command's or a page's message is one line."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def install() -> None:

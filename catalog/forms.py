@@ -1,7 +1,8 @@
 """The forms staff fill in: an image with its properties and members, an API token, an upload.
 
 They check what a person typed and say what is wrong in words a person understands; the
-database constraints stay the last guard. The writes themselves go through catalog.services.
+database constraints stay the last guard. The writes themselves go through catalog.services
+(images) and catalog.tokens.
 """
 
 import re
@@ -9,47 +10,17 @@ import re
 from django import forms
 from django.core import signing
 from django.forms.models import BaseInlineFormSet
+from django.utils.text import capfirst
 
 from .changes import EDITABLE_FIELDS, describe_changes, image_state
 from .models import MAX_INT32, MAX_INT64, ApiToken, Image, ImageMember, ImageProperty
-from .services import ROLE_PATTERN, MemberData
-
-# Property keys that IMS gives a meaning to, with the values it knows. Keys with a closed set
-# of values refuse others when typed; the rest are suggestions. Any other key is accepted.
-WELL_KNOWN_PROPERTIES = {
-    "__os_type": ("Linux", "Windows", "Other"),
-    "__platform": (
-        "Ubuntu",
-        "CentOS",
-        "Debian",
-        "EulerOS",
-        "openEuler",
-        "Fedora",
-        "OpenSUSE",
-        "SUSE",
-        "RedHat",
-        "Oracle Linux",
-        "CoreOS",
-        "Windows",
-        "Other",
-    ),
-    "__os_version": (
-        "Ubuntu 22.04 server 64bit",
-        "CentOS 7.9 64bit",
-        "Debian GNU/Linux 11.1.0 64bit",
-        "EulerOS 2.5 64bit",
-        "Windows Server 2019 Datacenter 64bit",
-    ),
-    "__os_bit": ("32", "64"),
-    "__imagetype": ("gold", "private", "shared", "market"),
-    "__support_kvm": ("true",),
-}
-CLOSED_PROPERTY_KEYS = ("__os_type", "__os_bit", "__imagetype", "__support_kvm")
+from .services import MemberData
+from .tokens import TokenError, parse_roles
+from .vocabulary import CLOSED_PROPERTY_KEYS, WELL_KNOWN_PROPERTIES, is_checksum
 
 IMS_NAME_MAX_LENGTH = 128
 # Letters, digits, Chinese characters (CJK unified ideographs), space, hyphen, period, underscore.
 _IMS_NAME_CHARACTER = re.compile(r"[A-Za-z0-9\u4e00-\u9fff ._-]")
-_CHECKSUM = re.compile(r"[0-9a-f]{32}")
 
 STATE_SALT = "catalog.image-form.loaded-state"
 
@@ -149,7 +120,7 @@ class ImageForm(forms.ModelForm):
         if checksum is None:
             return None
         checksum = checksum.strip().lower()
-        if not _CHECKSUM.fullmatch(checksum):
+        if not is_checksum(checksum):
             raise forms.ValidationError(
                 "A checksum is the MD5 of the image data: 32 hexadecimal digits (0-9, a-f), "
                 "e.g. 64d7c1cd2b6f60c92c14662941cb7913."
@@ -336,12 +307,7 @@ class ApiTokenCreateForm(forms.ModelForm):
         error_messages = {"project": {"required": "Give the project id the token acts for."}}
 
     def clean_roles(self):
-        roles = [role.strip() for role in self.cleaned_data["roles"].split(",") if role.strip()]
-        if not roles:
-            raise forms.ValidationError("A token needs at least one role, e.g. member.")
-        wrong = [role for role in roles if not ROLE_PATTERN.fullmatch(role)]
-        if wrong:
-            raise forms.ValidationError(
-                f"{wrong[0]!r} is not a role name: use letters, digits and . _ -"
-            )
-        return ",".join(dict.fromkeys(roles))
+        try:
+            return ",".join(parse_roles(self.cleaned_data["roles"].split(",")))
+        except TokenError as error:
+            raise forms.ValidationError(capfirst(str(error))) from None

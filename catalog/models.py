@@ -2,9 +2,9 @@
 
 The fields of `Image` are the 18 keys of the legacy listing (docs/api.md#listing-response),
 `properties` being a table of its own. Two more columns are bookkeeping that the listing never
-shows: `is_windows` (kept by the write path, so the API's Windows exclusion is one indexed
-condition) and `version` (bumped by every write, so concurrent edits cannot silently overwrite
-each other).
+shows: `is_windows` (kept by every write that stores properties, through
+columns_from_properties, so the API's Windows exclusion is one indexed condition) and `version`
+(bumped by every write, so concurrent edits cannot silently overwrite each other).
 """
 
 import uuid
@@ -16,8 +16,8 @@ from django.db.models.lookups import Exact, LessThanOrEqual
 
 from .querysets import ImageQuerySet
 from .validators import validate_text
+from .vocabulary import CHECKSUM_PATTERN
 
-CHECKSUM_PATTERN = r"^[0-9a-f]{32}$"
 MAX_INT64 = 2**63 - 1
 MAX_INT32 = 2**31 - 1
 # Property values longer than this are stored in full but indexed by their prefix only
@@ -32,6 +32,12 @@ def properties_say_windows(properties) -> bool:
         or properties.get("__platform", "").lower() == "windows"
         or properties.get("__os_version", "").lower().startswith("windows")
     )
+
+
+def columns_from_properties(properties) -> dict[str, bool]:
+    """The Image columns that follow from its properties. Every write that stores an image's
+    properties stores these with them: the services, and the seeder's bulk load."""
+    return {"is_windows": properties_say_windows(properties)}
 
 
 class ImageStatus(models.TextChoices):

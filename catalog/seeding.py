@@ -15,9 +15,9 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
-from .catalog_file import LISTING_KEYS
-from .models import properties_say_windows
+from .models import columns_from_properties
 
 GIB = 2**30
 MIB = 2**20
@@ -28,8 +28,45 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_SINCE = datetime(2016, 1, 1, tzinfo=UTC)
 DEFAULT_UNTIL = datetime(2025, 1, 1, tzinfo=UTC)
 
-# The Image columns of a generated row, in order (what COPY and INSERT name).
-IMAGE_COLUMNS = (*(key for key in LISTING_KEYS if key != "properties"), "is_windows", "version")
+
+class ImageRow(NamedTuple):
+    """One generated image: its Image columns, in the order COPY and INSERT name them (the
+    listing's keys but the properties, then the bookkeeping columns)."""
+
+    id: str  # 32 hex digits
+    name: str | None
+    status: str
+    container_format: str | None
+    disk_format: str | None
+    size: int | None
+    virtual_size: int | None
+    checksum: str | None
+    min_ram: int
+    min_disk: int
+    is_public: bool
+    protected: bool
+    owner: str | None
+    created_at: datetime  # aware, UTC
+    updated_at: datetime
+    deleted: bool
+    deleted_at: datetime | None
+    is_windows: bool
+    version: int
+
+
+class MemberRow(NamedTuple):
+    member_id: str
+    can_share: bool
+    status: str
+
+
+class SeededImage(NamedTuple):
+    image: ImageRow
+    properties: dict[str, str]
+    members: list[MemberRow]
+
+
+IMAGE_COLUMNS = ImageRow._fields
 
 
 @dataclass(frozen=True)
@@ -235,7 +272,7 @@ def _linux_properties(os: OperatingSystem, imagetype: str) -> dict[str, str]:
 class _PropertySets:
     """The property sets are few (per OS, image type and form): each is built once.
 
-    Every image gets its own copy, with `is_windows` as properties_say_windows says of it.
+    Every image gets its own copy, with `is_windows` as columns_from_properties says of it.
     """
 
     def __init__(self):
@@ -253,7 +290,8 @@ class _PropertySets:
                 properties = _windows_properties(os, imagetype, form)
             else:
                 properties = _linux_properties(os, imagetype)
-            found = self._cache[key] = (properties, properties_say_windows(properties))
+            is_windows = columns_from_properties(properties)["is_windows"]
+            found = self._cache[key] = (properties, is_windows)
         return found[0].copy(), found[1]
 
 
@@ -281,13 +319,8 @@ def _cumulative(weights) -> tuple[list[float], float]:
     return cumulative, total
 
 
-def generate_images(options: SeedOptions) -> Iterator[tuple[tuple, dict, list]]:
-    """Yield `(image, properties, members)` for each image, oldest first.
-
-    `image` holds the IMAGE_COLUMNS values (the id as 32 hex digits, times as aware UTC
-    datetimes); `properties` maps keys to values; `members` holds
-    `(member_id, can_share, status)` tuples.
-    """
+def generate_images(options: SeedOptions) -> Iterator[SeededImage]:
+    """Yield each image with its properties and members, oldest first."""
     o = options
     rng = random.Random(f"images:{o.seed}:{o.offset}")
     # rand() and integer arithmetic rather than randrange/choice/choices: a million images
@@ -384,28 +417,28 @@ def generate_images(options: SeedOptions) -> Iterator[tuple[tuple, dict, list]]:
                     member_id = recipients[int(rand() * len(recipients))]
                 chosen.add(member_id)
                 member_status = MEMBER_STATUSES[int(rand() * len(MEMBER_STATUSES))]
-                members.append((member_id, rand() < 0.1, member_status))
+                members.append(MemberRow(member_id, can_share=rand() < 0.1, status=member_status))
 
         protected = status == "active" and rand() < o.protected_share
-        image = (
-            _uuid4_hex(bits(128)),
-            name,
-            status,
-            "bare",
-            disk_format,
-            size,
-            virtual_size,
-            checksum,
-            min_ram,
-            min_disk,
-            public,
-            protected,
-            owner,
-            created_at,
-            updated_at,
-            deleted,
-            updated_at if deleted else None,
-            is_windows,
-            1,
+        image = ImageRow(
+            id=_uuid4_hex(bits(128)),
+            name=name,
+            status=status,
+            container_format="bare",
+            disk_format=disk_format,
+            size=size,
+            virtual_size=virtual_size,
+            checksum=checksum,
+            min_ram=min_ram,
+            min_disk=min_disk,
+            is_public=public,
+            protected=protected,
+            owner=owner,
+            created_at=created_at,
+            updated_at=updated_at,
+            deleted=deleted,
+            deleted_at=updated_at if deleted else None,
+            is_windows=is_windows,
+            version=1,
         )
-        yield image, properties, members
+        yield SeededImage(image, properties, members)

@@ -1,30 +1,34 @@
-"""Every write to the catalog goes through these functions.
+"""The writes to images: every change to an image, its properties or its members goes
+through these functions, but one bulk path named below.
 
 The admin, the management commands and the tests call them, so the rules that span rows
 (the Windows flag follows the properties, a write bumps the version, a protected image is
 never deleted, an import is all or nothing) live in one place. Validation of what a person or
 a file typed happens before, at the boundary (forms, `catalog_file`); the database constraints
 are the last guard.
+
+Writes that go elsewhere, on purpose:
+
+* Generated catalogs (`seed_images`) are written by catalog.bulk_load, with COPY or batched
+  INSERTs and no model instance per row, for the sake of a million images; so is the deletion
+  of the whole catalog before one (`--replace`). Its rows carry the same derived columns
+  (models.columns_from_properties) and meet the same constraints.
+* API tokens have their own module, catalog.tokens; the API's authentication notes a token's
+  `last_used_at` itself, with one UPDATE on the request's path.
+* The admin records what it changed in Django's own history (LogEntry).
 """
 
-import hashlib
-import re
-import secrets
-import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from .catalog_file import CatalogEntry
-from .models import ApiToken, Image, ImageMember, ImageProperty, properties_say_windows
-from .validators import control_character_problem
-
-# SQLite allows a limited number of variables per statement; keep IN lists below it.
-_CHUNK = 500
+from .database import ROWS_PER_STATEMENT
+from .models import Image, ImageMember, ImageProperty, columns_from_properties
 
 
 class CatalogError(Exception):
@@ -47,15 +51,6 @@ class ImageChangedError(CatalogError):
             message = f"Image {current} was changed by someone else meanwhile."
         super().__init__(message)
         self.current = current
-
-
-class TokenError(CatalogError):
-    pass
-
-
-# ------------------------------------------------------------------------------
-# Images
-# ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -117,8 +112,8 @@ def image_create(
     """Create an image; `created_at`/`updated_at` default to now but may be given."""
     now = now or timezone.now()
     properties = dict(properties or {})
-    image = Image(**{"created_at": now, "updated_at": now, **(fields or {})})
-    image.is_windows = properties_say_windows(properties)
+    derived = columns_from_properties(properties)
+    image = Image(**{"created_at": now, "updated_at": now, **(fields or {}), **derived})
     image.save(force_insert=True)
     _replace_properties(image, properties)
     _replace_members(image, members)
@@ -142,7 +137,7 @@ def image_update(
     """
     changes = {"updated_at": now or timezone.now(), **(fields or {})}
     if properties is not None:
-        changes["is_windows"] = properties_say_windows(properties)
+        changes.update(columns_from_properties(properties))
     version = image.version if expected_version is None else expected_version
     written = Image.objects.filter(pk=image.pk, version=version).update(
         **changes, version=F("version") + 1
@@ -207,8 +202,9 @@ def images_bulk_update(
     now = now or timezone.now()
     ids = list(images.values_list("pk", flat=True))
     written = []
-    for start in range(0, len(ids), _CHUNK):
-        targets = Image.objects.filter(pk__in=ids[start : start + _CHUNK]).exclude(**fields)
+    for start in range(0, len(ids), ROWS_PER_STATEMENT):
+        chunk_ids = ids[start : start + ROWS_PER_STATEMENT]
+        targets = Image.objects.filter(pk__in=chunk_ids).exclude(**fields)
         if "status" in fields:
             targets = targets.filter(deleted=False)
         chunk = list(targets.select_for_update().only("pk", "name", *fields))
@@ -222,15 +218,20 @@ def images_bulk_update(
 @dataclass(frozen=True)
 class ImportResult:
     created: int
-    updated: int
+    # The ids that were in the catalog already: replaced, or to be replaced on a dry run.
+    updated_ids: frozenset
+
+    @property
+    def updated(self) -> int:
+        return len(self.updated_ids)
 
 
-def _existing_ids(ids: Sequence) -> set:
+def _existing_ids(ids: Sequence) -> frozenset:
     found = set()
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for start in range(0, len(ids), ROWS_PER_STATEMENT):
+        chunk = ids[start : start + ROWS_PER_STATEMENT]
         found.update(Image.objects.filter(pk__in=chunk).values_list("pk", flat=True))
-    return found
+    return frozenset(found)
 
 
 def images_import(
@@ -247,16 +248,18 @@ def images_import(
     `progress`, if given, wraps the entries (a progress bar).
     """
     now = now or timezone.now()
-    rows = [entry.image_fields(now=now) for entry in entries]
+    rows = [
+        entry.image_fields(now=now) | columns_from_properties(entry.properties) for entry in entries
+    ]
     existing = _existing_ids([row["id"] for row in rows])
-    result = ImportResult(created=len(rows) - len(existing), updated=len(existing))
+    result = ImportResult(created=len(rows) - len(existing), updated_ids=existing)
     if dry_run:
         return result
 
     with transaction.atomic():
         new_images, old_images, properties, members = [], [], [], []
         for entry, row in zip(progress or entries, rows, strict=True):
-            image = Image(**row, is_windows=properties_say_windows(entry.properties))
+            image = Image(**row)
             (old_images if image.pk in existing else new_images).append(image)
             properties += [
                 ImageProperty(image=image, key=key, value=value)
@@ -264,127 +267,15 @@ def images_import(
             ]
             members += [ImageMember(image=image, **member.model_dump()) for member in entry.members]
         old_ids = [image.pk for image in old_images]
-        for start in range(0, len(old_ids), _CHUNK):
-            chunk = old_ids[start : start + _CHUNK]
+        for start in range(0, len(old_ids), ROWS_PER_STATEMENT):
+            chunk = old_ids[start : start + ROWS_PER_STATEMENT]
             ImageProperty.objects.filter(image_id__in=chunk).delete()
             ImageMember.objects.filter(image_id__in=chunk).delete()
             Image.objects.filter(pk__in=chunk).update(version=F("version") + 1)
         if old_images:
-            columns = [field for field in rows[0] if field != "id"] + ["is_windows"]
-            Image.objects.bulk_update(old_images, columns, batch_size=_CHUNK)
-        Image.objects.bulk_create(new_images, batch_size=_CHUNK)
-        ImageProperty.objects.bulk_create(properties, batch_size=_CHUNK)
-        ImageMember.objects.bulk_create(members, batch_size=_CHUNK)
+            columns = [field for field in rows[0] if field != "id"]
+            Image.objects.bulk_update(old_images, columns, batch_size=ROWS_PER_STATEMENT)
+        Image.objects.bulk_create(new_images, batch_size=ROWS_PER_STATEMENT)
+        ImageProperty.objects.bulk_create(properties, batch_size=ROWS_PER_STATEMENT)
+        ImageMember.objects.bulk_create(members, batch_size=ROWS_PER_STATEMENT)
     return result
-
-
-# ------------------------------------------------------------------------------
-# API tokens
-# ------------------------------------------------------------------------------
-
-PREFIX_LENGTH = 8
-# URL-safe characters, at least 20 (docs/operations.md#create_token), and not a leading
-# "-": a secret that starts like an option cannot be passed as
-# `glance --os-auth-token $TOKEN` or to most other command lines.
-SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{19,254}$")
-SECRET_BYTES = 32
-ROLE_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_ALPHANUMERIC = string.ascii_letters + string.digits
-
-
-def generate_secret() -> str:
-    """A random secret of 256 bits that begins with a letter or a digit.
-
-    token_urlsafe's text begins with `-` once in 64 secrets; a letter or digit in front keeps
-    every bit of it and lets the secret be passed on any command line.
-    """
-    return secrets.choice(_ALPHANUMERIC) + secrets.token_urlsafe(SECRET_BYTES)
-
-
-def hash_secret(secret: str) -> str:
-    # Secrets are long and random, so a fast hash is enough to make a stolen table useless.
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def token_create(
-    *,
-    project: str,
-    roles: Sequence[str] = ("member",),
-    name: str | None = None,
-    expires_in_days: int | None = None,
-    secret: str | None = None,
-    now: datetime | None = None,
-) -> tuple[ApiToken, str]:
-    """Create a token; returns it with its secret, which is not stored and cannot be shown again."""
-    now = now or timezone.now()
-    project = project.strip()
-    if not project or len(project) > 255:
-        raise TokenError("project must be 1 to 255 characters")
-    _refuse_control_characters("project", project)
-    roles = [role.strip() for role in roles if role.strip()]
-    if not roles:
-        raise TokenError("a token needs at least one role, e.g. --roles member")
-    bad = [role for role in roles if not ROLE_PATTERN.match(role)]
-    if bad:
-        raise TokenError(f"invalid role {bad[0]!r}: use letters, digits and . _ -")
-    if expires_in_days is not None and expires_in_days <= 0:
-        raise TokenError("expires-in must be a positive number of days")
-    if secret is None:
-        secret = generate_secret()
-    elif not SECRET_PATTERN.match(secret):
-        raise TokenError(
-            "a token secret must be 20 to 255 URL-safe characters (A-Z a-z 0-9 _ -) "
-            "and cannot start with -"
-        )
-    secret_hash = hash_secret(secret)
-    if ApiToken.objects.filter(secret_hash=secret_hash).exists():
-        raise TokenError("a token with that secret exists already")
-    name = (name or f"{project[:60]}-{secret[:PREFIX_LENGTH]}").strip()
-    if not name or len(name) > 100:
-        raise TokenError("name must be 1 to 100 characters")
-    _refuse_control_characters("name", name)
-    if ApiToken.objects.filter(name=name).exists():
-        raise TokenError(f"a token named {name!r} exists already")
-    token = ApiToken.objects.create(
-        name=name,
-        project=project,
-        roles=",".join(dict.fromkeys(roles)),
-        prefix=secret[:PREFIX_LENGTH],
-        secret_hash=secret_hash,
-        created_at=now,
-        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
-    )
-    return token, secret
-
-
-def _refuse_control_characters(field: str, text: str) -> None:
-    problem = control_character_problem(text)
-    if problem is not None:
-        raise TokenError(f"{field} {problem}")
-
-
-def token_revoke(*, token: ApiToken, now: datetime | None = None) -> ApiToken:
-    """Revoke at once; revoking twice keeps the first revocation time."""
-    if token.revoked_at is None:
-        token.revoked_at = now or timezone.now()
-        token.save(update_fields=["revoked_at"])
-    return token
-
-
-def token_find(name_or_prefix: str) -> ApiToken:
-    """The token with that name, or the one whose secret starts with that prefix."""
-    by_name = ApiToken.objects.filter(name=name_or_prefix).first()
-    if by_name is not None:
-        return by_name
-    if len(name_or_prefix) > PREFIX_LENGTH:
-        matches = list(ApiToken.objects.filter(secret_hash=hash_secret(name_or_prefix)))
-    elif len(name_or_prefix) >= 4:
-        matches = list(ApiToken.objects.filter(prefix__startswith=name_or_prefix))
-    else:
-        matches = []
-    if not matches:
-        raise TokenError(f"no token is named {name_or_prefix!r} or starts with it")
-    if len(matches) > 1:
-        names = ", ".join(sorted(token.name for token in matches))
-        raise TokenError(f"{name_or_prefix!r} matches several tokens ({names}); give a name")
-    return matches[0]

@@ -516,7 +516,7 @@ def create_tokens(facts: dict) -> dict:
     from django.db.models import Count
 
     from catalog.models import Image
-    from catalog.services import token_create
+    from catalog.tokens import token_create
 
     facts["django"] = get_version()
     facts["images"] = Image.objects.count()

@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from catalog import database
-from catalog.services import token_create
+from catalog.tokens import token_create
 
 from .factories import ImageFactory
 from .server import ProductionServer, ServerDatabase

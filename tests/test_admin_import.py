@@ -8,6 +8,8 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group, User
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.admin import importing
 from catalog.catalog_file import check_catalog
@@ -83,6 +85,19 @@ def test_preview_counts_then_confirm_imports(admin_client, image_factory):
         f"/admin/catalog/image/{Image.objects.get(name='no-id').pk}/history/"
     )
     assert "Created by importing “catalog.json”." in history.content.decode()
+
+
+def test_confirming_asks_once_which_images_exist(admin_client):
+    images_import(entries=check_catalog(json.dumps({"images": [entry(1)]}).encode())[0])
+    response = preview(admin_client, upload([entry(1, name="renamed"), entry(2)]))
+    existence = re.compile(
+        r'SELECT "catalog_image"\."id"( AS "pk")? FROM "catalog_image" WHERE .* IN \('
+    )
+    with CaptureQueriesContext(connection) as queries:
+        done = admin_client.post(URL, {"token": token_of(response)}, follow=True)
+    assert "Imported “catalog.json”: 1 created, 1 updated." in messages_of(done)
+    asked = [q["sql"] for q in queries.captured_queries if existence.match(q["sql"])]
+    assert len(asked) == 1
 
 
 def test_preview_lists_every_error_with_its_position(admin_client):

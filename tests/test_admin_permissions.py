@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from catalog.models import ApiToken, Image
-from catalog.services import image_soft_delete, token_create
+from catalog.services import image_soft_delete
+from catalog.tokens import token_create
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 
 from catalog.models import ApiToken
-from catalog.services import hash_secret, token_create
+from catalog.tokens import hash_secret, token_create
 
 pytestmark = pytest.mark.django_db
 

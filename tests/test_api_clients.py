@@ -12,7 +12,8 @@ from glanceclient import Client as GlanceClient
 from glanceclient import exc as glance_exc
 
 from catalog.catalog_file import CatalogEntry
-from catalog.services import image_soft_delete, images_import, token_create
+from catalog.services import image_soft_delete, images_import
+from catalog.tokens import token_create
 
 pytestmark = [pytest.mark.live_server_clients, pytest.mark.django_db(transaction=True)]
 

@@ -21,7 +21,7 @@ from catalog.api.headers import (
     RESPONSE_OWN_HEADERS,
     head_headers,
 )
-from catalog.services import token_create
+from catalog.tokens import token_create
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import ApiToken
-from catalog.services import MemberData, token_revoke
+from catalog.services import MemberData
+from catalog.tokens import token_revoke
 
 from .conftest import ApiClient
 

@@ -5,12 +5,14 @@ import io
 import json
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from catalog.catalog_file import CatalogFileError, check_catalog, read_catalog
 from catalog.models import Image, ImageMember, ImageProperty
 from catalog.services import image_soft_delete
 
@@ -226,6 +228,22 @@ def test_a_bad_entry_is_named_by_position_id_and_field(tmp_path, bad, expected):
 def test_a_duplicate_id_in_one_file_is_refused(tmp_path):
     with pytest.raises(CommandError, match="entry 2 .*the same id as entry 1"):
         run_import(write(tmp_path, [entry(1), entry(1)]))
+
+
+def test_reading_raises_every_error_that_checking_collects():
+    images = [entry(1, size=-5), entry(2), entry(3, status="available"), entry(2)]
+    data = json.dumps({"images": images}).encode()
+    entries, errors = check_catalog(data)
+    assert [e.id for e in entries] == [uuid.UUID(entry(2)["id"])]
+    assert [error.split(":")[0] for error in errors] == [
+        f"entry 1 (id {entry(1)['id']})",
+        f"entry 3 (id {entry(3)['id']})",
+        f"entry 4 (id {entry(2)['id']})",
+    ]
+    with pytest.raises(CatalogFileError) as raised:
+        read_catalog(io.BytesIO(data))
+    assert raised.value.errors == errors
+    assert str(raised.value) == errors[0]
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
 
-from catalog.catalog_file import LISTING_KEYS
-from catalog.management.commands.seed_images import in_background
+from catalog.bulk_load import in_background
 from catalog.models import Image, ImageMember, ImageProperty, properties_say_windows
-from catalog.seeding import SeedOptions, generate_images, project_ids
+from catalog.seeding import ImageRow, MemberRow, SeedOptions, generate_images, project_ids
 from catalog.timestamps import format_timestamp
+from catalog.vocabulary import LISTING_KEYS
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def expected_export(options: SeedOptions) -> str:
     """The catalog file that export_images must write for what the generator produced."""
     entries = []
     for image, properties, members in generate_images(options):
-        fields = dict(zip(LISTING_KEYS[:17], image, strict=False))
+        fields = {key: getattr(image, key) for key in LISTING_KEYS[:-1]}
         entry = {
             **fields,
             "id": str(uuid.UUID(fields["id"])),
@@ -105,6 +105,15 @@ def test_a_different_seed_gives_a_different_catalog():
 def test_the_catalog_of_a_seed_is_the_same_on_every_database():
     seed("--count", 40, "--seed", 7)
     assert hashlib.sha256(export().encode()).hexdigest() == SEED_7_EXPORT_SHA256
+
+
+def test_a_generated_row_names_every_image_column_and_only_those():
+    columns = {field.column for field in Image._meta.concrete_fields}
+    assert set(ImageRow._fields) == columns
+    assert len(ImageRow._fields) == len(columns)
+    assert set(MemberRow._fields) == {
+        field.column for field in ImageMember._meta.concrete_fields
+    } - {"id", "image_id"}
 
 
 def test_times_are_anchored_to_fixed_instants_not_to_now():
@@ -361,13 +370,13 @@ def test_a_row_the_database_refuses_writes_nothing(monkeypatch, image_factory):
     real = generate_images
 
     def broken(options):
-        for position, (image, properties, members) in enumerate(real(options)):
+        for position, seeded in enumerate(real(options)):
             if position == 250:  # in the third batch: the first two are already written
-                image = (*image[:7], "NOT-A-CHECKSUM", *image[8:])
-            yield image, properties, members
+                seeded = seeded._replace(image=seeded.image._replace(checksum="NOT-A-CHECKSUM"))
+            yield seeded
 
     monkeypatch.setattr("catalog.management.commands.seed_images.generate_images", broken)
-    monkeypatch.setattr("catalog.management.commands.seed_images.BATCH", 100)
+    monkeypatch.setattr("catalog.bulk_load.BATCH", 100)
     indexes_before = catalog_indexes()
     with pytest.raises(CommandError, match="the database refused the seeded images: .*checksum"):
         seed("--count", 300, "--replace", "--killed-share", 0, "--queued-share", 0)

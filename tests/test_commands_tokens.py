@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.models import ApiToken, Image
-from catalog.services import hash_secret
+from catalog.tokens import hash_secret
 
 pytestmark = pytest.mark.django_db
 

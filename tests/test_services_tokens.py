@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from catalog.models import ApiToken
-from catalog.services import (
+from catalog.tokens import (
     SECRET_PATTERN,
     TokenError,
     hash_secret,
@@ -35,7 +35,7 @@ def test_each_token_gets_its_own_random_secret():
 def test_a_generated_secret_never_starts_with_a_dash(monkeypatch):
     # token_urlsafe's text starts with "-" once in 64 draws: make it every time.
     monkeypatch.setattr(
-        "catalog.services.secrets.token_urlsafe", lambda nbytes: "-" + "A" * (nbytes * 4 // 3)
+        "catalog.tokens.secrets.token_urlsafe", lambda nbytes: "-" + "A" * (nbytes * 4 // 3)
     )
     token, secret = token_create(project="p1")
     assert secret[0].isalnum()
@@ -81,7 +81,7 @@ def test_roles_and_expiry_are_stored():
     [
         ({"project": ""}, "project"),
         ({"project": "p", "roles": []}, "at least one role"),
-        ({"project": "p", "roles": ["bad role"]}, "invalid role"),
+        ({"project": "p", "roles": ["bad role"]}, "is not a role name"),
         ({"project": "p", "expires_in_days": 0}, "positive"),
     ],
 )

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from catalog.models import ApiToken, Image, ImageMember, ImageProperty
-from catalog.services import TokenError, token_create
+from catalog.tokens import TokenError, token_create
 from catalog.validators import control_character_problem, validate_text
 
 from .test_admin_change_form import add_row, change_url, errors_of, form_data, row_of

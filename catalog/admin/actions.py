@@ -10,10 +10,9 @@ from django.utils import timezone
 
 from ..catalog_file import write_catalog
 from ..changes import describe_fields
+from ..database import LOG_ENTRIES_PER_STATEMENT, ROWS_PER_FETCH
 from ..models import Image
 from ..services import images_bulk_update
-
-_LOG_CHUNK = 1000
 
 
 def plural(count: int, noun: str = "image") -> str:
@@ -23,10 +22,10 @@ def plural(count: int, noun: str = "image") -> str:
 def log_changes(request, images, message: str) -> None:
     """One history entry per image, written in batches (an action may touch many images)."""
     images = list(images)
-    for start in range(0, len(images), _LOG_CHUNK):
+    for start in range(0, len(images), LOG_ENTRIES_PER_STATEMENT):
         LogEntry.objects.log_actions(
             user_id=request.user.pk,
-            queryset=images[start : start + _LOG_CHUNK],
+            queryset=images[start : start + LOG_ENTRIES_PER_STATEMENT],
             action_flag=CHANGE,
             change_message=message,
         )
@@ -73,7 +72,7 @@ class BulkActionsMixin:
         images = (
             queryset.order_by("created_at", "id")
             .prefetch_related("properties", "members")
-            .iterator(chunk_size=2000)
+            .iterator(chunk_size=ROWS_PER_FETCH)
         )
         # Small exports stay in memory, large ones spill to a temporary file; the response
         # closes it once sent.

@@ -7,8 +7,8 @@ query per page would cost more than the page itself.
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
 
-from ..forms import WELL_KNOWN_PROPERTIES
 from ..models import ImageMember, ImageProperty
+from ..vocabulary import WELL_KNOWN_PROPERTIES
 
 
 def has_members():

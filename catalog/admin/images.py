@@ -5,7 +5,6 @@ Every write goes through catalog.services; the admin decides what to ask for and
 in the image's history (Django's LogEntry) in words.
 """
 
-import re
 import uuid
 
 from django.contrib import admin, messages
@@ -16,7 +15,6 @@ from django.urls import path
 
 from ..changes import EDITABLE_FIELDS, EMPTY_STATE, describe_changes, image_state
 from ..forms import (
-    WELL_KNOWN_PROPERTIES,
     ImageForm,
     MemberForm,
     MemberFormSet,
@@ -25,6 +23,7 @@ from ..forms import (
 )
 from ..models import Image, ImageMember, ImageProperty
 from ..services import ImageChangedError, image_create, image_update
+from ..vocabulary import WELL_KNOWN_PROPERTIES, is_checksum
 from . import importing
 from .actions import BulkActionsMixin
 from .deleting import SoftDeleteMixin
@@ -38,7 +37,6 @@ from .filters import (
 )
 from .paging import UncountedChangeList
 
-_CHECKSUM = re.compile(r"[0-9a-f]{32}")
 _SIZE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
@@ -193,7 +191,7 @@ class ImageAdmin(SoftDeleteMixin, BulkActionsMixin, admin.ModelAdmin):
             image_id = None
         if image_id is not None and len(term) == 36:  # a UUID as ids are written: no name
             return queryset.filter(pk=image_id), False
-        if _CHECKSUM.fullmatch(term.lower()):
+        if is_checksum(term.lower()):
             # 32 hex digits: an id without hyphens, a checksum or an owner (a project id).
             # Asked as one OR, the database would scan every row; each alone is an index lookup.
             for condition in (Q(pk=image_id), Q(checksum=term.lower())):

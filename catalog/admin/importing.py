@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from ..catalog_file import check_catalog
+from ..database import LOG_ENTRIES_PER_STATEMENT, error_line
 from ..forms import CatalogUploadForm
 from ..models import Image
 from ..services import images_import
@@ -31,8 +32,6 @@ from ..services import images_import
 WAITING_SECONDS = 60 * 60
 MAX_ERRORS_SHOWN = 500
 TOKEN_SALT = "catalog.admin.import"
-_CHUNK = 500
-_LOG_CHUNK = 1000
 
 
 class UploadGone(Exception):
@@ -93,14 +92,6 @@ def take_upload(token: str, *, user) -> tuple[bytes, str, Path]:
     return data, payload["filename"], path
 
 
-def existing_ids(ids) -> set:
-    found = set()
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        found.update(Image.objects.filter(pk__in=chunk).values_list("pk", flat=True))
-    return found
-
-
 def import_entries(request, entries, filename: str):
     """Import through images_import and record each image's part in its history."""
     # Give id-less entries their id here, so that their history can name them.
@@ -109,8 +100,8 @@ def import_entries(request, entries, filename: str):
     ]
     content_type_id = ContentType.objects.get_for_model(Image).pk
     with transaction.atomic():
-        existing = existing_ids([entry.id for entry in entries])
         result = images_import(entries=entries)
+        existing = result.updated_ids
         logs = [
             LogEntry(
                 user_id=request.user.pk,
@@ -127,7 +118,7 @@ def import_entries(request, entries, filename: str):
             )
             for entry in entries
         ]
-        LogEntry.objects.bulk_create(logs, batch_size=_LOG_CHUNK)
+        LogEntry.objects.bulk_create(logs, batch_size=LOG_ENTRIES_PER_STATEMENT)
     return result
 
 
@@ -161,8 +152,7 @@ def import_view(model_admin, request):
         try:
             result = import_entries(request, entries, filename)
         except DatabaseError as error:
-            first_line = (str(error).strip().splitlines() or [""])[0]
-            messages.error(request, f"The database refused the import: {first_line}")
+            messages.error(request, f"The database refused the import: {error_line(error)}")
             return HttpResponseRedirect(here)
         path.unlink(missing_ok=True)
         messages.success(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ..forms import ApiTokenCreateForm
 from ..models import ApiToken
-from ..services import token_create, token_revoke
+from ..tokens import token_create, token_revoke
 
 # The secret of a token just created waits here for the one page that shows it.
 NEW_SECRET_SESSION_KEY = "catalog_new_token_secret"

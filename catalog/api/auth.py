@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 
 from catalog.models import ApiToken
-from catalog.services import hash_secret
+from catalog.tokens import hash_secret
 
 # Recording every use would turn each read into a write; once in a while is enough to tell
 # a token in use from a forgotten one.

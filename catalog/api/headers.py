@@ -7,7 +7,7 @@ left out of HEAD; the listing shows everything.
 
 import re
 
-from catalog.catalog_file import LISTING_KEYS
+from catalog.vocabulary import LISTING_KEYS
 
 HEADER_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")

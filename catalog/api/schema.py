@@ -5,8 +5,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from catalog.catalog_file import LISTING_KEYS
 from catalog.models import MAX_INT32, MAX_INT64, ContainerFormat, DiskFormat, ImageStatus
+from catalog.vocabulary import BRIEF_KEYS, CHECKSUM_PATTERN, LISTING_KEYS
 
 from .pagination import SORT_DIRS, SORT_KEYS
 
@@ -26,7 +26,7 @@ DETAIL_ENTRY = {
         "disk_format": {**NULLABLE_STRING, "enum": [*DiskFormat.values, None]},
         "size": NULLABLE_INTEGER,
         "virtual_size": NULLABLE_INTEGER,
-        "checksum": {**NULLABLE_STRING, "pattern": "^[0-9a-f]{32}$"},
+        "checksum": {**NULLABLE_STRING, "pattern": CHECKSUM_PATTERN},
         "min_ram": {"type": "integer", "description": "MB"},
         "min_disk": {"type": "integer", "description": "GB"},
         "is_public": {"type": "boolean"},
@@ -43,7 +43,6 @@ DETAIL_ENTRY = {
         },
     },
 }
-BRIEF_KEYS = ("id", "name", "size", "disk_format", "container_format", "checksum")
 BRIEF_ENTRY = {
     "type": "object",
     "required": list(BRIEF_KEYS),

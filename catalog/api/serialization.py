@@ -10,8 +10,8 @@ Python only zips values to keys and serializes.
 import orjson
 from django.db.models import Aggregate, Case, F, Func, OuterRef, Subquery, TextField, Value, When
 
-from catalog.catalog_file import LISTING_KEYS
 from catalog.models import ImageProperty
+from catalog.vocabulary import BRIEF_KEYS, LISTING_KEYS
 
 
 class UUIDText(Func):
@@ -92,10 +92,7 @@ def _column(key):
 
 # Listing key -> what the database selects for it, in the listing's order.
 DETAIL_COLUMNS = {key: _column(key) for key in LISTING_KEYS}
-BRIEF_COLUMNS = {
-    key: _column(key)
-    for key in ("id", "name", "size", "disk_format", "container_format", "checksum")
-}
+BRIEF_COLUMNS = {key: _column(key) for key in BRIEF_KEYS}
 
 
 def detail_entries(rows: list[dict]) -> list[dict]:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.services import TokenError, token_create
+from catalog.tokens import TokenError, token_create
 
 
 class Command(BaseCommand):

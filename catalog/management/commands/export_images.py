@@ -3,6 +3,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.catalog_file import write_catalog
+from catalog.database import ROWS_PER_FETCH
 from catalog.management.progress import on_terminal, progress
 from catalog.models import Image
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         images = (
             Image.objects.order_by("created_at", "id")
             .prefetch_related("properties", "members")
-            .iterator(chunk_size=2000)
+            .iterator(chunk_size=ROWS_PER_FETCH)
         )
         # A COUNT(*) of a million rows only pays off when someone watches the bar.
         total = Image.objects.count() if on_terminal() else None

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from catalog.catalog_file import CatalogFileError, read_catalog
+from catalog.database import error_line
 from catalog.management.progress import progress
 from catalog.services import images_import
 
@@ -40,8 +41,9 @@ class Command(BaseCommand):
                 progress=progress(entries, desc="importing"),
             )
         except DatabaseError as error:
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise CommandError(f"{source}: the database refused the import: {first_line}") from None
+            raise CommandError(
+                f"{source}: the database refused the import: {error_line(error)}"
+            ) from None
 
         verb = "would create" if dry_run else "created"
         self.stdout.write(

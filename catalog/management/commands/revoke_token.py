@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.services import TokenError, token_find, token_revoke
+from catalog.tokens import TokenError, token_find, token_revoke
 
 
 class Command(BaseCommand):

@@ -5,8 +5,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.catalog_file import read_catalog
-from catalog.models import ApiToken, Image
-from catalog.services import PREFIX_LENGTH, hash_secret, images_import, token_create
+from catalog.models import Image
+from catalog.services import images_import
+from catalog.tokens import token_reset
 
 SAMPLE_CATALOG = Path(__file__).resolve().parents[2] / "fixtures" / "sample-catalog.json"
 
@@ -44,17 +45,8 @@ class Command(BaseCommand):
         user.set_password(DEMO_PASSWORD)
         user.save()
         for name, project, role, secret in DEMO_TOKENS:
-            if not ApiToken.objects.filter(name=name).exists():
-                token_create(project=project, roles=[role], name=name, secret=secret)
             # Running again resets the demo tokens to their known state.
-            ApiToken.objects.filter(name=name).update(
-                project=project,
-                roles=role,
-                prefix=secret[:PREFIX_LENGTH],
-                secret_hash=hash_secret(secret),
-                revoked_at=None,
-                expires_at=None,
-            )
+            token_reset(name=name, project=project, roles=[role], secret=secret)
 
         base = f"http://127.0.0.1:{port}"
         member_secret, admin_secret = DEMO_TOKENS[0][3], DEMO_TOKENS[1][3]
