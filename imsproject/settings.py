@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc, served as static files
     "catalog.apps.LoginLockoutConfig",  # django-axes, under a name staff recognise
     "catalog",
 ]
@@ -143,7 +144,7 @@ USE_I18N = True
 USE_TZ = True
 
 # ------------------------------------------------------------------------------
-# Static files (the admin's), served by whitenoise in production
+# Static files (the admin's, Swagger UI's and Redoc's), served by whitenoise in production
 # ------------------------------------------------------------------------------
 
 STATIC_URL = "static/"
@@ -242,6 +243,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # /docs/ and /redoc/ load their scripts from the project's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["catalog.api.schema.legacy_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -37,7 +37,8 @@ logger = logging.getLogger("catalog.api")
 
 REQUEST_ID_HEADER = "X-Openstack-Request-Id"
 DISALLOWED_HOST_MESSAGE = "The Host header names a host this service does not answer for."
-NOT_API_PREFIXES = ("/admin/", "/static/")
+# Pages for people (the admin, the API reference) and their files: Django's HTML errors.
+NOT_API_PREFIXES = ("/admin/", "/static/", "/docs/", "/redoc/")
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 READ_ONLY_METHODS = ("GET", "HEAD")
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout (or a cancel)
