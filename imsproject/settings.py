@@ -186,13 +186,32 @@ if not DEBUG:
 # Logging
 # ------------------------------------------------------------------------------
 
+# Every line names the request it was written for (catalog/api/request_id.py), "-" for none:
+# the API's own, Django's (django.request, django.security), the libraries' and the access log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"answered": {"()": "imsproject.serve.AnsweredRequestsOnly"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"hypercorn.access": {"filters": ["answered"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"}
+    },
+    "filters": {
+        "request_id": {"()": "catalog.api.request_id.RequestIdFilter"},
+        "answered": {"()": "imsproject.serve.AnsweredRequestsOnly"},
+        "response_request_id": {"()": "imsproject.serve.RequestIdFromResponse"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
+    "loggers": {
+        # Django's own handlers write its lines a second time, without the request id, while
+        # DEBUG is on: its lines go to the console handler above instead, like every other.
+        "django": {"handlers": [], "propagate": True},
+        "hypercorn.access": {"filters": ["answered", "response_request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
 
