@@ -24,9 +24,10 @@ APPLICATION = "wsgi:imsproject.serve:application"
 MAX_REQUEST_HEAD = 160 * 1024
 # A request body: the admin's catalog upload, with room for the form around the file.
 MAX_REQUEST_BODY = 21 * 1024 * 1024
-# The request id ends the line, so an access line and a client's error report meet; the query
-# string stays out (the API's own log line has it, cut to a readable length).
-ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss %({x-openstack-request-id}o)s'
+# The query string stays out (the API's own log line has it, cut to a readable length). The
+# request id is not in the message: RequestIdFromResponse puts it where every line has it.
+ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+REQUEST_ID_ATOM = "{x-openstack-request-id}o"
 
 
 def application(environ, start_response):
@@ -70,6 +71,19 @@ class AnsweredRequestsOnly(logging.Filter):
 
     def filter(self, record):
         return record.args["s"] != "-"
+
+
+class RequestIdFromResponse(logging.Filter):
+    """Gives an access line the id of the request it records, from the response's header.
+
+    Hypercorn writes the line after Django has answered, outside the request, so the id is
+    read from the response: the line then names its request in the same place as the API's
+    own lines and Django's do ("-" for an answer Hypercorn gave itself, such as a 431).
+    """
+
+    def filter(self, record):
+        record.request_id = record.args[REQUEST_ID_ATOM]
+        return True
 
 
 def server_config(application_path: str = APPLICATION) -> Config:

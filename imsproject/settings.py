@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc, served as static files
     "catalog.apps.LoginLockoutConfig",  # django-axes, under a name staff recognise
     "catalog",
 ]
@@ -143,7 +144,7 @@ USE_I18N = True
 USE_TZ = True
 
 # ------------------------------------------------------------------------------
-# Static files (the admin's), served by whitenoise in production
+# Static files (the admin's, Swagger UI's and Redoc's), served by whitenoise in production
 # ------------------------------------------------------------------------------
 
 STATIC_URL = "static/"
@@ -185,13 +186,32 @@ if not DEBUG:
 # Logging
 # ------------------------------------------------------------------------------
 
+# Every line names the request it was written for (catalog/api/request_id.py), "-" for none:
+# the API's own, Django's (django.request, django.security), the libraries' and the access log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"answered": {"()": "imsproject.serve.AnsweredRequestsOnly"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"hypercorn.access": {"filters": ["answered"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"}
+    },
+    "filters": {
+        "request_id": {"()": "catalog.api.request_id.RequestIdFilter"},
+        "answered": {"()": "imsproject.serve.AnsweredRequestsOnly"},
+        "response_request_id": {"()": "imsproject.serve.RequestIdFromResponse"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
+    "loggers": {
+        # Django's own handlers write its lines a second time, without the request id, while
+        # DEBUG is on: its lines go to the console handler above instead, like every other.
+        "django": {"handlers": [], "propagate": True},
+        "hypercorn.access": {"filters": ["answered", "response_request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
 
@@ -242,6 +262,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # /docs/ and /redoc/ load their scripts from the project's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["catalog.api.schema.legacy_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

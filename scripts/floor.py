@@ -315,9 +315,11 @@ def header_value(text):
 
 
 class AnsweredRequestsOnly(logging.Filter):
-    """As production's logging: Hypercorn's access lines without a status are dropped."""
+    """As production's logging: Hypercorn's access lines without a status are dropped, and the
+    others take their request id from the response's header."""
 
     def filter(self, record):
+        record.request_id = record.args["{x-openstack-request-id}o"]
         return record.args["s"] != "-"
 
 
@@ -328,7 +330,12 @@ def log_as_production():
     if root.handlers:  # a spawned worker runs this module twice: as __mp_main__ and as itself
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            defaults={"request_id": "-"},
+        )
+    )
     root.addHandler(handler)
     root.setLevel(os.environ.get("DJANGO_LOG_LEVEL", "INFO"))
     logging.getLogger("hypercorn.access").addFilter(AnsweredRequestsOnly())

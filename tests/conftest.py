@@ -4,6 +4,7 @@ from django.test import Client
 from catalog import database
 from catalog.tokens import token_create
 
+from .browser import chromium
 from .factories import ImageFactory
 from .server import ProductionServer, ServerDatabase
 
@@ -108,3 +109,10 @@ def start_server(server_database):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for all the browser tests of a module (tests/browser.py)."""
+    with chromium() as browser:
+        yield browser

@@ -162,6 +162,6 @@ def test_request_ids_differ_and_appear_in_the_log_line(member_api, caplog):
         first = member_api.get("/v1.1/images/detail")["X-Openstack-Request-Id"]
         second = member_api.get("/v1.1/images/detail?limit=x")["X-Openstack-Request-Id"]
     assert first != second
-    lines = [record.getMessage() for record in caplog.records]
-    assert any(first in line and " 200 " in line for line in lines)
-    assert any(second in line and " 400 " in line for line in lines)
+    lines = [(record.request_id, record.getMessage()) for record in caplog.records]
+    assert any(id == first and " 200 " in line for id, line in lines)
+    assert any(id == second and " 400 " in line for id, line in lines)

@@ -141,7 +141,7 @@ def test_an_unexpected_fault_is_a_generic_500_logged_with_its_request_id(
     assert "SELECT" not in message
     assert "Traceback" not in response.content.decode()
     assert request_id in message
-    logged = [record for record in caplog.records if request_id in record.getMessage()]
+    logged = [record for record in caplog.records if record.request_id == request_id]
     assert logged
     assert logged[0].exc_info[0] is RuntimeError
 

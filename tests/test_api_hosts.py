@@ -16,7 +16,7 @@ HOSTS = ["evil.com", "evil.com:8000", "bad host", "127.0.0.1.evil.com", "x" * 50
 
 
 def records_of(caplog, request_id):
-    return [record for record in caplog.records if request_id in record.getMessage()]
+    return [record for record in caplog.records if record.request_id == request_id]
 
 
 def assert_one_warning_without_traceback(caplog, request_id):

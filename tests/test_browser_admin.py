@@ -1,58 +1,22 @@
 """The admin's main flows in a real Chromium: Debian's package, driven by Playwright.
 
-One browser serves all of them. Screenshots of the change list and the change form
-land in test-artifacts/ (git ignores it). Without /usr/bin/chromium these tests skip, except
-under CI (the CI variable set), where a missing browser is a failure.
+One browser serves all of them (tests/browser.py). Screenshots of the change list and the
+change form land in test-artifacts/.
 """
 
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 
 from catalog.models import Image
 
+from .browser import screenshot
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-# As root in a container, with no network beyond localhost: no sandbox, no GPU, and none of
-# the background connections a fresh profile would try to make.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PASSWORD = "a-long-browser-password"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium for all the browser tests, gone (with its event loop) when they end."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as patch:
-        # Playwright's sync API keeps an event loop running in this thread while it is
-        # started, and Django refuses database calls from a thread with a running loop unless
-        # told that it is safe. It is: the loop only drives the browser.
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
 
 
 @pytest.fixture
@@ -70,11 +34,6 @@ def page(browser, live_server):
     page.wait_for_selector("#site-name")
     yield page
     context.close()
-
-
-def screenshot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / name, full_page=True)
 
 
 def rows(page):

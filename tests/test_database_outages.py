@@ -149,8 +149,10 @@ def test_a_query_cut_off_by_statement_timeout_is_a_503_logged_with_the_request_i
     assert_unavailable_json(response)
     assert elapsed < 5
     request_id = response["X-Openstack-Request-Id"]
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any(request_id in w and "statement_timeout" in w for w in warnings), warnings
+    warnings = [
+        (r.request_id, r.getMessage()) for r in caplog.records if r.levelno == logging.WARNING
+    ]
+    assert any(id == request_id and "statement_timeout" in w for id, w in warnings), warnings
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # an outage, not a bug
 
 

@@ -6,6 +6,7 @@ tested is the HTTP server's parsing, which Django's test client skips.
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -216,18 +217,36 @@ def test_the_production_server_refuses_debug_mode():
     assert "set DJANGO_DEBUG=false" in completed.stderr
 
 
-def test_the_access_log_names_each_request_once_ending_with_its_id(production_server):
-    request_id = production_server.request("GET", "/healthz").headers["X-Openstack-Request-Id"]
+def lines_of_request(server, request_id, loggers):
+    """The server's log lines naming `request_id`, split into their fields, once every logger
+    in `loggers` has written its line (the access line comes after the response)."""
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        lines = [line for line in production_server.log().splitlines() if request_id in line]
-        access = [line for line in lines if " hypercorn.access " in line]
-        if access and len(lines) > 1:
-            break
+    while True:
+        lines = [line.split(" ", 5) for line in server.log().splitlines() if request_id in line]
+        if {line[3] for line in lines} >= loggers or time.monotonic() > deadline:
+            return lines
         time.sleep(0.1)
+
+
+def test_the_access_log_names_each_request_once_with_its_id(production_server):
+    request_id = production_server.request("GET", "/healthz").headers["X-Openstack-Request-Id"]
+    lines = lines_of_request(production_server, request_id, {"catalog.api", "hypercorn.access"})
+    access = [line for line in lines if line[3] == "hypercorn.access"]
     assert len(access) == 1
-    assert access[0].endswith(f'"GET /healthz" 200 16 {access[0].split()[-2]} {request_id}')
-    assert any(" catalog.api " in line for line in lines)
+    assert access[0][4] == request_id
+    assert re.fullmatch(r'127\.0\.0\.1:\d+ "GET /healthz" 200 16 \d+\.\d+s', access[0][5])
+
+
+def test_every_line_of_a_request_names_its_id_in_the_same_field(production_server):
+    """Django's own warning is written in one of the server's threads, the access line after
+    the response: each names the request where the API's own line does."""
+    request_id = production_server.request("GET", "/nothing").headers["X-Openstack-Request-Id"]
+    loggers = {"django.request", "catalog.api", "hypercorn.access"}
+    lines = lines_of_request(production_server, request_id, loggers)
+    assert sorted(line[3] for line in lines) == sorted(loggers)
+    assert {line[4] for line in lines} == {request_id}
+    (warning,) = [line for line in lines if line[3] == "django.request"]
+    assert warning[2:] == ["WARNING", "django.request", request_id, "Not Found: /nothing"]
 
 
 def test_head_of_a_static_file_is_answered(production_server):

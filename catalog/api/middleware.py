@@ -1,6 +1,7 @@
 """What every API response shares (docs/api.md#errors, docs/api.md#every-response).
 
-A request id on every response and in the log line for the request; a disallowed Host
+A request id on every response and on every log line written while handling it (through
+request_id.py), one log line of its own for each request; a disallowed Host
 refused with a warning; maintenance mode; a malformed query string refused before anything
 reads it (the admin's too); an unreachable database as 503 (the admin's as its own 503 page)
 and any other fault as a generic 500 (logged with the request id, never shown). A GET or HEAD
@@ -31,13 +32,17 @@ from django.views import defaults
 from catalog import database
 from catalog.database import DeadlineExceeded
 
+from . import request_id
 from .errors import RETRY_AFTER_SECONDS, error_response, service_unavailable
 
 logger = logging.getLogger("catalog.api")
+# Django's logger for the refusal, which deployments already route or silence.
+disallowed_host_logger = logging.getLogger("django.security.DisallowedHost")
 
 REQUEST_ID_HEADER = "X-Openstack-Request-Id"
 DISALLOWED_HOST_MESSAGE = "The Host header names a host this service does not answer for."
-NOT_API_PREFIXES = ("/admin/", "/static/")
+# Pages for people (the admin, the API reference) and their files: Django's HTML errors.
+NOT_API_PREFIXES = ("/admin/", "/static/", "/docs/", "/redoc/")
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 READ_ONLY_METHODS = ("GET", "HEAD")
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout (or a cancel)
@@ -72,6 +77,13 @@ class LegacyApiMiddleware:
 
     def __call__(self, request):
         request.request_id = f"req-{uuid.uuid4()}"
+        token = request_id.current.set(request.request_id)
+        try:
+            return self.handle(request)
+        finally:
+            request_id.current.reset(token)
+
+    def handle(self, request):
         started = time.monotonic()
         request.retry_on_new_connection = False
         response = self.answer(request)
@@ -80,9 +92,13 @@ class LegacyApiMiddleware:
             database.retry_on_new_connection()
             response = self.answer(request)
         response[REQUEST_ID_HEADER] = request.request_id
+        if response.status_code >= 400:
+            # Django writes this line after the middleware returns, outside the request's id.
+            log_response(
+                "%s: %s", response.reason_phrase, request.path, response=response, request=request
+            )
         logger.info(
-            "%s %s %s %s %.1fms",
-            request.request_id,
+            "%s %s %s %.1fms",
             request.method,
             request.get_full_path()[:300],
             response.status_code,
@@ -118,28 +134,27 @@ class LegacyApiMiddleware:
     def refuse_host(request, error: DisallowedHost, *, api: bool):
         """Checked here, before any other middleware asks: there, Django would answer with its
         HTML page and log the refusal at ERROR with a traceback, though a client naming
-        another host is no fault of the service. One warning with the request id instead
-        (and log_response tells Django's handler that this response has its line)."""
+        another host is no fault of the service. One warning, on Django's logger for it,
+        instead (and log_response tells Django's handler that this response has its line)."""
         if api:
             response = error_response(HTTPStatus.BAD_REQUEST, DISALLOWED_HOST_MESSAGE)
         else:
             response = defaults.bad_request(request, error)
         log_response(
-            "%s refused: %s",
-            request.request_id,
+            "refused: %s",
             str(error)[:300],
             response=response,
             request=request,
-            logger=logger,
+            logger=disallowed_host_logger,
         )
         return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, DATABASE_ERRORS):
             if lost_kept_connection(request, exception):
-                # Answered again in __call__, on a new connection; this answer is dropped.
+                # Answered again in handle(), on a new connection; this answer is dropped.
                 request.retry_on_new_connection = True
-                logger.info("%s kept database connection lost, retrying", request.request_id)
+                logger.info("kept database connection lost, retrying")
                 return HttpResponse(status=HTTPStatus.SERVICE_UNAVAILABLE)
             return database_unavailable(request, exception)
         if not is_api_path(request.path):
@@ -148,7 +163,7 @@ class LegacyApiMiddleware:
             return error_response(HTTPStatus.BAD_REQUEST, "Too many or too large parameters.")
         if isinstance(exception, SuspiciousOperation):
             return error_response(HTTPStatus.BAD_REQUEST, "The request is malformed.")
-        logger.exception("%s unexpected fault", request.request_id)
+        logger.exception("unexpected fault")
         return error_response(
             HTTPStatus.INTERNAL_SERVER_ERROR,
             f"The server has either erred or is incapable of performing the requested "
@@ -179,10 +194,7 @@ def database_fault(exception) -> str:
 
 def database_unavailable(request, exception) -> HttpResponse:
     """503 with Retry-After: the API's JSON, or the admin's own page (not a 500)."""
-    request_id = getattr(request, "request_id", "-")
-    logger.warning(
-        "%s database unavailable (%s): %s", request_id, database_fault(exception), exception
-    )
+    logger.warning("database unavailable (%s): %s", database_fault(exception), exception)
     # Drop a broken connection now, so the next request connects afresh.
     for wrapper in connections.all(initialized_only=True):
         if wrapper.connection is None or wrapper.in_atomic_block:
