@@ -29,7 +29,7 @@ def test_it_describes_every_route(spec):
         "/{version}": ["get"],
         "/{version}/images": ["get"],
         "/{version}/images/detail": ["get"],
-        "/{version}/images/{image_id}": ["get", "head"],
+        "/{version}/images/{image_id}": ["delete", "get", "head"],
         "/healthz": ["get", "head"],
     }
 
@@ -109,6 +109,17 @@ def test_head_is_an_empty_html_body_and_get_of_an_image_needs_a_token(spec):
     assert list(image["head"]["responses"]["200"]["content"]) == ["text/html"]
     assert "content" not in image["head"]["responses"]["404"]
     assert {"401", "403", "404"} <= set(image["get"]["responses"])
+
+
+def test_delete_is_an_empty_html_body_and_documents_each_refusal(spec):
+    operation = spec["paths"]["/{version}/images/{image_id}"]["delete"]
+    assert operation["operationId"] == "deleteImage"
+    assert list(operation["responses"]["200"]["content"]) == ["text/html"]
+    assert {"200", "401", "403", "404", "500", "503"} == set(operation["responses"])
+    forbidden = operation["responses"]["403"]["description"]
+    assert "Forbidden to delete a protected image." in forbidden
+    assert "Forbidden to delete a pending_delete image." in forbidden
+    assert operation["security"] == [{"token": []}]
 
 
 def test_the_health_check_answers_other_methods_with_the_apis_405(anonymous_api):

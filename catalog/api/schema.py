@@ -246,6 +246,33 @@ IMAGE_GET = {
     "parameters": [VERSION_PARAMETER],
     "responses": _errors(401, 403, 404, 500, 503),
 }
+_NOT_NAMED = (
+    "The id is not a UUID, or no image the caller may name has it (unknown, not visible, "
+    "Windows; for a non-admin, deleted)."
+)
+IMAGE_DELETE = {
+    "operation_id": "deleteImage",
+    "summary": "Delete an image (soft: the row stays, with status deleted)",
+    "description": "An admin deletes any image but a Windows one; a token with a writing role "
+    "(`CATALOG_WRITE_ROLES`) the images its project owns. The image gets status `deleted`, "
+    "`deleted: true`, `deleted_at` and `updated_at`; its properties and members are kept. "
+    "200 with an empty `text/html` body.",
+    "parameters": [VERSION_PARAMETER],
+    "responses": {
+        **EMPTY_HTML,
+        **_errors(401),
+        403: OpenApiResponse(
+            ErrorSerializer,
+            description="The token has no writing role; or the image belongs to another project "
+            "(`You are not authorized to delete image ...`); or `Forbidden to delete a protected "
+            "image.`; or `Forbidden to delete a pending_delete image.`",
+        ),
+        404: OpenApiResponse(
+            ErrorSerializer, description=f"{_NOT_NAMED} Or the image is deleted already."
+        ),
+        **_errors(500, 503),
+    },
+}
 VERSIONS = {
     "operation_id": "listVersions",
     "summary": "Version list",
