@@ -273,6 +273,100 @@ IMAGE_DELETE = {
         **_errors(500, 503),
     },
 }
+MEMBER_ENTRY = {
+    "type": "object",
+    "required": ["member_id", "can_share"],
+    "additionalProperties": False,
+    "properties": {"member_id": {"type": "string"}, "can_share": {"type": "boolean"}},
+}
+_MEMBERS_FORBIDDEN = OpenApiResponse(
+    ErrorSerializer,
+    description="The token has no reading role; or the caller may see the image but neither "
+    "owns it nor is an admin (a member project included).",
+)
+IMAGE_MEMBERS = {
+    "operation_id": "listImageMembers",
+    "summary": "The projects an image is shared with (Glance v1)",
+    "description": "For the image's owner project and admins; memberships of any status.",
+    "parameters": [VERSION_PARAMETER],
+    "responses": {
+        200: {
+            "type": "object",
+            "required": ["members"],
+            "properties": {"members": {"type": "array", "items": MEMBER_ENTRY}},
+        },
+        **_errors(401),
+        403: _MEMBERS_FORBIDDEN,
+        404: OpenApiResponse(ErrorSerializer, description=_NOT_NAMED),
+        **_errors(405, 500, 503),
+    },
+}
+IMAGE_MEMBER = {
+    "operation_id": "showImageMember",
+    "summary": "One membership of an image (Glance v1)",
+    "description": "Who may ask: as for the image's members.",
+    "parameters": [
+        VERSION_PARAMETER,
+        OpenApiParameter(
+            "member_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="A project id."
+        ),
+    ],
+    "responses": {
+        200: {
+            "type": "object",
+            "required": ["member"],
+            "properties": {"member": MEMBER_ENTRY},
+        },
+        **_errors(401),
+        403: _MEMBERS_FORBIDDEN,
+        404: OpenApiResponse(
+            ErrorSerializer, description=f"{_NOT_NAMED} Or that project is not a member."
+        ),
+        **_errors(405, 500, 503),
+    },
+}
+SHARED_IMAGES = {
+    "operation_id": "listSharedImages",
+    "summary": "The images shared with a project (Glance v1)",
+    "description": "Memberships of any status; deleted and Windows images are left out. A "
+    "non-admin may ask only about its own project.",
+    "parameters": [
+        VERSION_PARAMETER,
+        OpenApiParameter(
+            "project", OpenApiTypes.STR, OpenApiParameter.PATH, description="A project id."
+        ),
+    ],
+    "responses": {
+        200: {
+            "type": "object",
+            "required": ["shared_images"],
+            "properties": {
+                "shared_images": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["image_id", "can_share"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "image_id": {"type": "string", "format": "uuid"},
+                            "can_share": {"type": "boolean"},
+                        },
+                    },
+                }
+            },
+        },
+        **_errors(401),
+        403: OpenApiResponse(
+            ErrorSerializer,
+            description="The token has no reading role, or it asks about another project "
+            "and is not an admin.",
+        ),
+        404: OpenApiResponse(
+            ErrorSerializer, description="No such path: an unknown version, an empty project."
+        ),
+        **_errors(405, 500, 503),
+    },
+}
 VERSIONS = {
     "operation_id": "listVersions",
     "summary": "Version list",
