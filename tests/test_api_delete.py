@@ -1,6 +1,7 @@
 """DELETE /v1.1/images/{id}: a soft delete, the admin's own, for the callers Glance v1 let."""
 
 import logging
+import threading
 from datetime import UTC, datetime
 from http import HTTPStatus
 
@@ -316,3 +317,31 @@ def test_the_image_is_locked_from_the_checks_to_the_write(member_api, image_fact
     assert_deleted(response, image)
     (read,) = [q["sql"] for q in queries if q["sql"].startswith('SELECT "catalog_image"')]
     assert read.endswith("FOR UPDATE")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite's in-memory test database is shared by threads without row locks",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_deletes_at_once_give_one_200_and_one_404(make_token, image_factory):
+    image = image_factory(owner=PROJECT_A)
+    secrets = [make_token(project=PROJECT_A)[1] for _ in range(2)]
+    start = threading.Barrier(len(secrets))
+    statuses = []
+
+    def delete_once(secret):
+        try:
+            start.wait()
+            statuses.append(delete(ApiClient(secret), image).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=delete_once, args=(secret,)) for secret in secrets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [HTTPStatus.OK, HTTPStatus.NOT_FOUND]
+    assert fresh(image).version == image.version + 1
+    assert LogEntry.objects.filter(object_id=str(image.pk)).count() == 1
