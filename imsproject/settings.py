@@ -236,8 +236,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "IMS image catalog: legacy image API (OpenStack Glance v1 / IMS v1.1)",
-    "DESCRIPTION": "Read-only listing of virtual-machine images, as Huawei Cloud IMS's "
-    "deprecated OpenStack-native v1.1 API and OpenStack Glance v1 served it.",
+    "DESCRIPTION": "Listing, soft delete and membership reads of virtual-machine images, as "
+    "Huawei Cloud IMS's deprecated OpenStack-native v1.1 API and OpenStack Glance v1 served it.",
     "VERSION": "1.1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
