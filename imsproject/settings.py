@@ -256,8 +256,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "IMS image catalog: legacy image API (OpenStack Glance v1 / IMS v1.1)",
-    "DESCRIPTION": "Read-only listing of virtual-machine images, as Huawei Cloud IMS's "
-    "deprecated OpenStack-native v1.1 API and OpenStack Glance v1 served it.",
+    "DESCRIPTION": "Listing, soft delete and membership reads of virtual-machine images, as "
+    "Huawei Cloud IMS's deprecated OpenStack-native v1.1 API and OpenStack Glance v1 served it.",
     "VERSION": "1.1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
@@ -287,6 +287,11 @@ if not 0 < CATALOG_DEFAULT_LIMIT <= CATALOG_MAX_LIMIT:
         "CATALOG_DEFAULT_LIMIT must be positive and at most CATALOG_MAX_LIMIT."
     )
 CATALOG_READ_ROLES = env.list("CATALOG_READ_ROLES", default=["reader", "member", "admin"])
+# Roles that may delete images through the API (an admin any image, others their project's);
+# empty: the API is read-only.
+CATALOG_WRITE_ROLES = [
+    role.strip() for role in env.list("CATALOG_WRITE_ROLES", default=["member", "admin"])
+]
 # Glance put no limit on property- filters, but each one is a join the planner must order:
 # 100 of them took PostgreSQL 4 s to plan. More than this is a 400
 # (docs/api.md#deliberate-differences).

@@ -1,5 +1,5 @@
 """Unmodified OpenStack clients against a live server: python-glanceclient v1, openstacksdk,
-and the `glance` and `openstack` command lines."""
+and the `glance` and `openstack` command lines, reading, deleting and reading memberships."""
 
 import json
 import subprocess
@@ -12,6 +12,7 @@ from glanceclient import Client as GlanceClient
 from glanceclient import exc as glance_exc
 
 from catalog.catalog_file import CatalogEntry
+from catalog.models import Image
 from catalog.services import image_soft_delete, images_import
 from catalog.tokens import token_create
 
@@ -60,8 +61,6 @@ def catalog(transactional_db):
             make(8, "镜像"),
         ]
     )
-    from catalog.models import Image
-
     image_soft_delete(image=Image.objects.get(name="gone"), now=T0 + timedelta(days=30))
 
 
@@ -212,3 +211,119 @@ def test_the_openstack_command_line_lists_and_shows(live_server, catalog, secret
         "raw",
         512,
     )
+
+
+# -- deletes and memberships ----------------------------------------------------------------
+
+MINE = "00000000-0000-4000-8000-000000000010"
+MINE_PROTECTED = "00000000-0000-4000-8000-000000000011"
+SHARED_WITH_ME = "00000000-0000-4000-8000-000000000012"
+OTHER_PROJECT = "0f1e2d3c4b5a49687766554433221100"
+
+
+@pytest.fixture
+def owned(transactional_db):
+    """The token's project's own images, one protected, and an image shared with it."""
+    members = [{"member_id": OTHER_PROJECT, "can_share": True}, {"member_id": "tenant-z"}]
+    images_import(
+        entries=[
+            make(10, "mine", is_public=False, owner=PROJECT, members=members),
+            make(11, "mine-protected", owner=PROJECT, protected=True),
+            make(12, "shared-with-me", is_public=False, members=[{"member_id": PROJECT}]),
+        ]
+    )
+
+
+def status_of(image_id):
+    image = Image.objects.get(pk=image_id)
+    return image.status, image.deleted
+
+
+def test_glanceclient_deletes_its_projects_image(glance, owned):
+    glance.images.delete(MINE)
+    assert status_of(MINE) == ("deleted", True)
+    with pytest.raises(glance_exc.HTTPNotFound):
+        glance.images.get(MINE)
+    with pytest.raises(glance_exc.HTTPNotFound):
+        glance.images.delete(MINE)
+
+
+def test_glanceclient_raises_its_403_for_protected_and_foreign_images(glance, owned, catalog):
+    with pytest.raises(glance_exc.HTTPForbidden, match="Forbidden to delete a protected image."):
+        glance.images.delete(MINE_PROTECTED)
+    with pytest.raises(glance_exc.HTTPForbidden, match="belongs to another project"):
+        glance.images.delete("00000000-0000-4000-8000-000000000001")  # a public image
+    assert status_of(MINE_PROTECTED) == ("active", False)
+
+
+def test_glanceclient_lists_memberships_by_image_and_by_member(glance, owned):
+    members = glance.image_members.list(image=MINE)
+    assert [(m.image_id, m.member_id, m.can_share) for m in members] == [
+        (MINE, OTHER_PROJECT, True),
+        (MINE, "tenant-z", False),
+    ]
+    (shared,) = glance.image_members.list(member=PROJECT)
+    assert (shared.image_id, shared.member_id, shared.can_share) == (
+        SHARED_WITH_ME,
+        PROJECT,
+        False,
+    )
+    (one,) = glance.image_members.list(image=MINE, member=OTHER_PROJECT)
+    assert (one.member_id, one.can_share) == (OTHER_PROJECT, True)
+    assert glance.image_members.list(image=MINE, member="not-a-member") == []
+    with pytest.raises(glance_exc.HTTPForbidden):
+        glance.image_members.list(image=SHARED_WITH_ME)  # a member does not see the others
+    with pytest.raises(glance_exc.HTTPForbidden):
+        glance.image_members.list(member=OTHER_PROJECT)
+
+
+def glance_cli(live_server, secret):
+    return [
+        str(BIN / "glance"),
+        "--os-image-api-version",
+        "1",
+        "--os-image-url",
+        live_server.url,
+        "--os-auth-token",
+        secret,
+    ]
+
+
+def table_rows(output):
+    """The cells of a prettytable's data rows."""
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in output.splitlines()
+        if line.startswith("|")
+    ][1:]
+
+
+def test_the_glance_command_line_deletes_and_lists_members(live_server, owned, secret):
+    common = glance_cli(live_server, secret)
+    # The command line prints a false "Can Share" as an empty cell.
+    assert table_rows(run_cli(*common, "member-list", "--image-id", MINE)) == [
+        [MINE, OTHER_PROJECT, "True"],
+        [MINE, "tenant-z", ""],
+    ]
+    assert table_rows(run_cli(*common, "member-list", "--tenant-id", PROJECT)) == [
+        [SHARED_WITH_ME, PROJECT, ""]
+    ]
+    run_cli(*common, "image-delete", MINE)
+    assert status_of(MINE) == ("deleted", True)
+    # The command line prints the refusal and still exits 0 (its own habit, not the 403's).
+    refused = run_cli(*common, "image-delete", MINE_PROTECTED)
+    assert "Forbidden to delete a protected image." in refused
+    assert status_of(MINE_PROTECTED) == ("active", False)
+
+
+def test_openstacksdk_deletes_with_image_api_v1(sdk, owned):
+    import openstack
+
+    sdk.image.delete_image(MINE)
+    assert status_of(MINE) == ("deleted", True)
+    sdk.image.delete_image(MINE)  # missing is ignored by default
+    with pytest.raises(openstack.exceptions.NotFoundException):
+        sdk.image.delete_image(MINE, ignore_missing=False)
+    with pytest.raises(openstack.exceptions.ForbiddenException, match="protected"):
+        sdk.image.delete_image(MINE_PROTECTED)
+    assert status_of(MINE_PROTECTED) == ("active", False)

@@ -29,7 +29,10 @@ def test_it_describes_every_route(spec):
         "/{version}": ["get"],
         "/{version}/images": ["get"],
         "/{version}/images/detail": ["get"],
-        "/{version}/images/{image_id}": ["get", "head"],
+        "/{version}/images/{image_id}": ["delete", "get", "head"],
+        "/{version}/images/{image_id}/members": ["get"],
+        "/{version}/images/{image_id}/members/{member_id}": ["get"],
+        "/{version}/shared-images/{project}": ["get"],
         "/healthz": ["get", "head"],
     }
 
@@ -111,6 +114,40 @@ def test_head_is_an_empty_html_body_and_get_of_an_image_needs_a_token(spec):
     assert {"401", "403", "404"} <= set(image["get"]["responses"])
 
 
+def test_delete_is_an_empty_html_body_and_documents_each_refusal(spec):
+    operation = spec["paths"]["/{version}/images/{image_id}"]["delete"]
+    assert operation["operationId"] == "deleteImage"
+    assert list(operation["responses"]["200"]["content"]) == ["text/html"]
+    assert {"200", "401", "403", "404", "500", "503"} == set(operation["responses"])
+    forbidden = operation["responses"]["403"]["description"]
+    assert "Forbidden to delete a protected image." in forbidden
+    assert "Forbidden to delete a pending_delete image." in forbidden
+    assert operation["security"] == [{"token": []}]
+
+
+def test_the_member_reads_are_described_as_they_answer(spec, member_api, image_factory):
+    image = image_factory(owner="project-a", members=["project-b"])
+    answers = {
+        "/{version}/images/{image_id}/members": f"/v1/images/{image.pk}/members",
+        "/{version}/images/{image_id}/members/{member_id}": (
+            f"/v1/images/{image.pk}/members/project-b"
+        ),
+        "/{version}/shared-images/{project}": "/v1/shared-images/project-a",
+    }
+    for path, url in answers.items():
+        operation = spec["paths"][path]["get"]
+        assert {"200", "401", "403", "500", "503"} <= set(operation["responses"]), path
+        described = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        (envelope,) = described["required"]
+        body = member_api.get(url).json()
+        assert list(body) == [envelope]
+        items = described["properties"][envelope]
+        entries = body[envelope] if items.get("type") == "array" else [body[envelope]]
+        entry_schema = items.get("items", items)
+        for entry in entries:
+            assert list(entry) == entry_schema["required"]
+
+
 def test_the_health_check_answers_other_methods_with_the_apis_405(anonymous_api):
     response = anonymous_api.post("/healthz")
     assert response.status_code == 405
@@ -122,7 +159,12 @@ def test_the_health_check_answers_other_methods_with_the_apis_405(anonymous_api)
 def test_every_operation_documents_the_maintenance_503(spec, member_api, settings):
     settings.CATALOG_MAINTENANCE = True
     for path, operations in spec["paths"].items():
-        url = path.replace("{version}", "v1.1").replace("{image_id}", str(uuid.uuid4()))
+        url = (
+            path.replace("{version}", "v1.1")
+            .replace("{image_id}", str(uuid.uuid4()))
+            .replace("{member_id}", "project-b")
+            .replace("{project}", "project-a")
+        )
         for method, operation in operations.items():
             response = member_api.generic(method.upper(), url)
             assert response.status_code == 503, (method, path)

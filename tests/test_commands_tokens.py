@@ -57,6 +57,18 @@ def test_revoke_token_by_name_and_by_prefix():
     assert ApiToken.objects.filter(revoked_at__isnull=False).count() == 2
 
 
+def test_revoke_token_of_a_revoked_token_says_so_and_changes_nothing():
+    run("create_token", "--project", "p1", "--name", "one", "--token", "aaaabbbb-0123456789xyz")
+    run("revoke_token", "one")
+    first = ApiToken.objects.get(name="one").revoked_at
+    out, _ = run("revoke_token", "aaaab")
+    assert out.strip() == (
+        f"token 'one' was revoked already, at {first.isoformat(timespec='seconds')}; "
+        "nothing changed"
+    )
+    assert ApiToken.objects.get(name="one").revoked_at == first
+
+
 def test_revoke_token_refuses_an_unknown_token():
     with pytest.raises(CommandError, match="no token is named 'nope'"):
         run("revoke_token", "nope")

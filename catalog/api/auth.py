@@ -34,6 +34,10 @@ class Caller:
     def may_read(self) -> bool:
         return bool(self.roles & set(settings.CATALOG_READ_ROLES))
 
+    @property
+    def may_write(self) -> bool:
+        return bool(self.roles & set(settings.CATALOG_WRITE_ROLES))
+
 
 # CATALOG_AUTH=none: everyone acts as Glance's unauthenticated context, an admin with no project.
 ANONYMOUS_ADMIN = Caller(project=None, roles=frozenset({"admin"}))
@@ -106,3 +110,10 @@ class CanReadImages(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return isinstance(request.user, Caller) and request.user.may_read
+
+
+class CanWriteImages(permissions.BasePermission):
+    message = "You are not authorized to change images: the token has no writing role."
+
+    def has_permission(self, request, view):
+        return isinstance(request.user, Caller) and request.user.may_write

@@ -245,6 +245,127 @@ IMAGE_GET = {
     "parameters": [VERSION_PARAMETER],
     "responses": _errors(401, 403, 404, 500, 503),
 }
+_NOT_NAMED = (
+    "The id is not a UUID, or no image the caller may name has it (unknown, not visible, "
+    "Windows; for a non-admin, deleted)."
+)
+IMAGE_DELETE = {
+    "operation_id": "deleteImage",
+    "summary": "Delete an image (soft: the row stays, with status deleted)",
+    "description": "An admin deletes any image but a Windows one; a token with a writing role "
+    "(`CATALOG_WRITE_ROLES`) the images its project owns. The image gets status `deleted`, "
+    "`deleted: true`, `deleted_at` and `updated_at`; its properties and members are kept. "
+    "200 with an empty `text/html` body.",
+    "parameters": [VERSION_PARAMETER],
+    "responses": {
+        **EMPTY_HTML,
+        **_errors(401),
+        403: OpenApiResponse(
+            ErrorSerializer,
+            description="The token has no writing role; or the image belongs to another project "
+            "(`You are not authorized to delete image ...`); or `Forbidden to delete a protected "
+            "image.`; or `Forbidden to delete a pending_delete image.`",
+        ),
+        404: OpenApiResponse(
+            ErrorSerializer, description=f"{_NOT_NAMED} Or the image is deleted already."
+        ),
+        **_errors(500, 503),
+    },
+}
+MEMBER_ENTRY = {
+    "type": "object",
+    "required": ["member_id", "can_share"],
+    "additionalProperties": False,
+    "properties": {"member_id": {"type": "string"}, "can_share": {"type": "boolean"}},
+}
+_MEMBERS_FORBIDDEN = OpenApiResponse(
+    ErrorSerializer,
+    description="The token has no reading role; or the caller may see the image but neither "
+    "owns it nor is an admin (a member project included).",
+)
+IMAGE_MEMBERS = {
+    "operation_id": "listImageMembers",
+    "summary": "The projects an image is shared with (Glance v1)",
+    "description": "For the image's owner project and admins; memberships of any status.",
+    "parameters": [VERSION_PARAMETER],
+    "responses": {
+        200: {
+            "type": "object",
+            "required": ["members"],
+            "properties": {"members": {"type": "array", "items": MEMBER_ENTRY}},
+        },
+        **_errors(401),
+        403: _MEMBERS_FORBIDDEN,
+        404: OpenApiResponse(ErrorSerializer, description=_NOT_NAMED),
+        **_errors(405, 500, 503),
+    },
+}
+IMAGE_MEMBER = {
+    "operation_id": "showImageMember",
+    "summary": "One membership of an image (Glance v1)",
+    "description": "Who may ask: as for the image's members.",
+    "parameters": [
+        VERSION_PARAMETER,
+        OpenApiParameter(
+            "member_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="A project id."
+        ),
+    ],
+    "responses": {
+        200: {
+            "type": "object",
+            "required": ["member"],
+            "properties": {"member": MEMBER_ENTRY},
+        },
+        **_errors(401),
+        403: _MEMBERS_FORBIDDEN,
+        404: OpenApiResponse(
+            ErrorSerializer, description=f"{_NOT_NAMED} Or that project is not a member."
+        ),
+        **_errors(405, 500, 503),
+    },
+}
+SHARED_IMAGES = {
+    "operation_id": "listSharedImages",
+    "summary": "The images shared with a project (Glance v1)",
+    "description": "Memberships of any status; deleted and Windows images are left out. A "
+    "non-admin may ask only about its own project.",
+    "parameters": [
+        VERSION_PARAMETER,
+        OpenApiParameter(
+            "project", OpenApiTypes.STR, OpenApiParameter.PATH, description="A project id."
+        ),
+    ],
+    "responses": {
+        200: {
+            "type": "object",
+            "required": ["shared_images"],
+            "properties": {
+                "shared_images": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["image_id", "can_share"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "image_id": {"type": "string", "format": "uuid"},
+                            "can_share": {"type": "boolean"},
+                        },
+                    },
+                }
+            },
+        },
+        **_errors(401),
+        403: OpenApiResponse(
+            ErrorSerializer,
+            description="The token has no reading role, or it asks about another project "
+            "and is not an admin.",
+        ),
+        404: OpenApiResponse(
+            ErrorSerializer, description="No such path: an unknown version, an empty project."
+        ),
+        **_errors(405, 500, 503),
+    },
+}
 VERSIONS = {
     "operation_id": "listVersions",
     "summary": "Version list",

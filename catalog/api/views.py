@@ -1,4 +1,4 @@
-"""The legacy image API (docs/api.md): listings, HEAD, version discovery, health."""
+"""The legacy image API (docs/api.md): listings, HEAD, delete, version discovery, health."""
 
 import sys
 import uuid
@@ -22,7 +22,8 @@ from catalog.database import deadline_within
 from catalog.models import Image
 
 from . import schema
-from .auth import base_url
+from .auth import CanWriteImages, base_url
+from .deleting import api_delete
 from .errors import error_response
 from .filters import ImageFilter, ImageFilterBackend
 from .headers import head_headers
@@ -69,23 +70,52 @@ class ImageBriefView(ImageListView):
         return rows
 
 
-class ImageView(APIView):
-    """`HEAD /v1.1/images/{id}`: the metadata as headers. `GET` would download the image data,
-    which this catalog does not hold: 404 (openstacksdk's find_image relies on it)."""
+def image_pk(image_id: str) -> uuid.UUID:
+    """The id of an image path; one that is not a UUID names no image (404)."""
+    try:
+        return uuid.UUID(image_id)
+    except ValueError:
+        raise NotFound(f"No image found with ID {image_id[:100]}") from None
 
-    http_method_names = ["get", "head"]
+
+def empty_response() -> HttpResponse:
+    """200 with an empty body that is not typed as JSON: python-glanceclient parses a
+    JSON-typed body, and fails on an empty one (HEAD and DELETE answer so)."""
+    response = HttpResponse(content_type="text/html; charset=UTF-8")
+    response["Content-Length"] = "0"
+    return response
+
+
+class ImageView(APIView):
+    """`HEAD /v1.1/images/{id}`: the metadata as headers; `DELETE`: a soft delete. `GET` would
+    download the image data, which this catalog does not hold: 404 (openstacksdk's find_image
+    relies on it)."""
+
+    http_method_names = ["get", "head", "delete"]
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [CanWriteImages()]
+        return super().get_permissions()
 
     @extend_schema(**schema.IMAGE_GET)
     def get(self, request, version, image_id):
         raise NotFound("This catalog holds image metadata only; use HEAD for an image.")
 
+    @extend_schema(**schema.IMAGE_DELETE)
+    def delete(self, request, version, image_id):
+        api_delete(
+            caller=request.user,
+            pk=image_pk(image_id),
+            token_pk=request.auth,
+            request_id=request.request_id,
+        )
+        return empty_response()
+
     @extend_schema(**schema.IMAGE_HEAD)
     def head(self, request, version, image_id):
         caller = request.user
-        try:
-            pk = uuid.UUID(image_id)
-        except ValueError:
-            raise NotFound(f"No image found with ID {image_id[:100]}") from None
+        pk = image_pk(image_id)
 
         def build():
             images = Image.objects.for_caller(caller, named=True)
@@ -98,9 +128,7 @@ class ImageView(APIView):
         entry = detail_entries([dict(zip(DETAIL_COLUMNS, row, strict=True)) for row in found])
         if not entry:
             raise NotFound(f"No image found with ID {pk}")
-        # Not JSON-typed: python-glanceclient tries to parse a JSON-typed HEAD body.
-        response = HttpResponse(content_type="text/html; charset=UTF-8")
-        response["Content-Length"] = "0"
+        response = empty_response()
         for name, value in head_headers(entry[0]).items():
             response[name] = value
         return response

@@ -14,5 +14,14 @@ class Command(BaseCommand):
             token = token_find(name_or_prefix)
         except TokenError as error:
             raise CommandError(str(error)) from None
+        if token.revoked_at is not None:
+            # Revoking again would change nothing; saying "revoked" would hide that it was.
+            when = token.revoked_at.isoformat(timespec="seconds")
+            self.stdout.write(
+                self.style.WARNING(
+                    f"token {token.name!r} was revoked already, at {when}; nothing changed"
+                )
+            )
+            return
         token_revoke(token=token)
         self.stdout.write(self.style.SUCCESS(f"revoked token {token.name!r}"))
