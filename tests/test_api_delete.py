@@ -135,11 +135,12 @@ def test_the_log_names_the_request_id_image_and_token(make_token, image_factory,
     _, secret = make_token(project=PROJECT_A, name="ci-cleanup")
     with caplog.at_level(logging.INFO, logger="catalog.api"):
         response = delete(ApiClient(secret), image)
-    request_id = response["X-Openstack-Request-Id"]
+    (record,) = [r for r in caplog.records if "deleted through the API" in r.getMessage()]
     assert (
-        f"{request_id} image {image.pk} deleted through the API with the token “ci-cleanup”"
-        in caplog.messages
+        record.getMessage()
+        == f"image {image.pk} deleted through the API with the token “ci-cleanup”"
     )
+    assert record.request_id == response["X-Openstack-Request-Id"]
 
 
 @pytest.mark.parametrize(

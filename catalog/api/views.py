@@ -108,7 +108,6 @@ class ImageView(APIView):
             caller=request.user,
             pk=image_pk(image_id),
             token_pk=request.auth,
-            request_id=request.request_id,
         )
         return empty_response()
 
