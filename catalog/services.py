@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from . import tally
 from .catalog_file import CatalogEntry
 from .models import ApiToken, Image, ImageMember, ImageProperty, properties_say_windows
 from .validators import control_character_problem
@@ -122,6 +123,7 @@ def image_create(
     image.save(force_insert=True)
     _replace_properties(image, properties)
     _replace_members(image, members)
+    tally.record(after=[tally.row_of(image, properties=properties, has_members=bool(members))])
     return image
 
 
@@ -144,6 +146,8 @@ def image_update(
     if properties is not None:
         changes["is_windows"] = properties_say_windows(properties)
     version = image.version if expected_version is None else expected_version
+    # Read before the write, for the tally; a write in between would fail the version check.
+    before = tally.rows([image.pk])
     written = Image.objects.filter(pk=image.pk, version=version).update(
         **changes, version=F("version") + 1
     )
@@ -156,6 +160,18 @@ def image_update(
         _replace_properties(image, properties)
     if members is not None:
         _replace_members(image, members)
+    tally.record(
+        before=before,
+        after=[
+            tally.row_after(
+                row,
+                changes,
+                properties=properties,
+                has_members=None if members is None else bool(members),
+            )
+            for row in before
+        ],
+    )
     return image
 
 
@@ -212,9 +228,11 @@ def images_bulk_update(
         if "status" in fields:
             targets = targets.filter(deleted=False)
         chunk = list(targets.select_for_update().only("pk", "name", *fields))
+        before = tally.rows([image.pk for image in chunk])
         Image.objects.filter(pk__in=[image.pk for image in chunk]).update(
             **fields, updated_at=now, version=F("version") + 1
         )
+        tally.record(before=before, after=[tally.row_after(row, fields) for row in before])
         written += chunk
     return written
 
@@ -254,10 +272,15 @@ def images_import(
         return result
 
     with transaction.atomic():
+        counted_before = tally.rows(list(existing))
+        counted_after = []
         new_images, old_images, properties, members = [], [], [], []
         for entry, row in zip(progress or entries, rows, strict=True):
             image = Image(**row, is_windows=properties_say_windows(entry.properties))
             (old_images if image.pk in existing else new_images).append(image)
+            counted_after.append(
+                tally.row_of(image, properties=entry.properties, has_members=bool(entry.members))
+            )
             properties += [
                 ImageProperty(image=image, key=key, value=value)
                 for key, value in entry.properties.items()
@@ -275,6 +298,7 @@ def images_import(
         Image.objects.bulk_create(new_images, batch_size=_CHUNK)
         ImageProperty.objects.bulk_create(properties, batch_size=_CHUNK)
         ImageMember.objects.bulk_create(members, batch_size=_CHUNK)
+        tally.record(before=counted_before, after=counted_after)
     return result
 
 

@@ -9,6 +9,7 @@ from itertools import islice
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, transaction
 
+from catalog import tally
 from catalog.database import blocking_waits
 from catalog.management.progress import progress
 from catalog.models import Image, ImageMember, ImageProperty
@@ -168,6 +169,8 @@ class Command(BaseCommand):
                     # Fresh statistics, so the first queries on the new catalog get good plans.
                     with connection.cursor() as cursor:
                         cursor.execute(f"ANALYZE {', '.join(_quoted(_CATALOG_TABLES))}")
+                # The rows went in without the services, which keep the overview's counts.
+                tally.rebuild()
         except DatabaseError as error:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise CommandError(f"the database refused the seeded images: {first_line}") from None
