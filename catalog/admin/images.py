@@ -26,7 +26,7 @@ from ..forms import (
 )
 from ..models import Image, ImageMember, ImageProperty
 from ..services import ImageChangedError, image_create, image_update
-from . import importing
+from . import importing, overview
 from .actions import BulkActionsMixin
 from .deleting import SoftDeleteMixin
 from .display import compact_time, human_size, short_project, two_lines
@@ -334,9 +334,14 @@ class ImageAdmin(SoftDeleteMixin, BulkActionsMixin, admin.ModelAdmin):
     def import_view(self, request):
         return importing.import_view(self, request)
 
+    def overview_view(self, request):
+        return overview.overview_view(self, request)
+
     def get_urls(self):
         import_page = self.admin_site.admin_view(self.import_view)
+        overview_page = self.admin_site.admin_view(self.overview_view)
         return [
             path("import/", import_page, name="catalog_image_import"),
+            path("overview/", overview_page, name="catalog_image_overview"),
             *super().get_urls(),
         ]
