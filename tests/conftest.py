@@ -4,6 +4,7 @@ from django.test import Client
 from catalog import database
 from catalog.services import token_create
 
+from .browser import chromium
 from .factories import ImageFactory
 from .server import ProductionServer, ServerDatabase
 
@@ -25,6 +26,13 @@ def no_request_left_open():
 def fast_password_hashing(settings):
     # Staff users' passwords are hashed in many tests; the default hasher takes a second.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for a module's browser tests, gone (with its event loop) when they end."""
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

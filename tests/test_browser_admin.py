@@ -1,80 +1,30 @@
-"""The admin's main flows in a real Chromium: Debian's package, driven by Playwright.
-
-One browser serves all of them. Screenshots of the change list and the change form
-land in test-artifacts/ (git ignores it). Without /usr/bin/chromium these tests skip, except
-under CI (the CI variable set), where a missing browser is a failure.
+"""The admin's main flows in a real Chromium: Debian's package, driven by Playwright
+(tests/browser.py). Without /usr/bin/chromium these tests skip, except under CI (the CI
+variable set), where a missing browser is a failure. test_browser_layout.py checks that the
+pages fit the screen and saves their screenshots.
 """
 
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 
 from catalog.models import Image
 
+from .browser import PASSWORD, logged_in, screenshot
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = Path("/usr/bin/chromium")
-# As root in a container, with no network beyond localhost: no sandbox, no GPU, and none of
-# the background connections a fresh profile would try to make.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-PASSWORD = "a-long-browser-password"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium for all the browser tests, gone (with its event loop) when they end."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as patch:
-        # Playwright's sync API keeps an event loop running in this thread while it is
-        # started, and Django refuses database calls from a thread with a running loop unless
-        # told that it is safe. It is: the loop only drives the browser.
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
 
 
 @pytest.fixture
 def page(browser, live_server):
     User.objects.create_superuser("curator", password=PASSWORD)
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1680, "height": 1000}
+    page = logged_in(
+        browser, live_server.url, username="curator", viewport={"width": 1680, "height": 1000}
     )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/admin/")
-    page.fill("#id_username", "curator")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
     yield page
-    context.close()
-
-
-def screenshot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / name, full_page=True)
+    page.context.close()
 
 
 def rows(page):
@@ -87,7 +37,7 @@ def test_log_in_search_and_filter(page, image_factory):
     image_factory(name="windows-2019", is_public=False, properties={"__os_type": "Windows"})
     assert page.inner_text("#site-name") == "IMS image catalog"
 
-    page.click("text=Images")
+    page.click("#content-main a:text-is('Images')")
     assert page.title() == "Select image to change | IMS image catalog"
     page.fill("#searchbar", "cirros")
     page.press("#searchbar", "Enter")
@@ -106,8 +56,6 @@ def test_log_in_search_and_filter(page, image_factory):
     page.press("input[name=owner]", "Enter")
     page.wait_for_url(re.compile(r"owner=project-b"))
     assert rows(page)[0] == "ubuntu-22.04"
-    page.goto("/admin/catalog/image/")
-    screenshot(page, "admin-image-change-list.png")
 
 
 def test_edit_an_image_and_add_a_property(page, image_factory):
@@ -121,7 +69,6 @@ def test_edit_an_image_and_add_a_property(page, image_factory):
     value = page.locator("input[name='properties-1-value']")
     assert value.get_attribute("list") == "ims-values-__os_type"  # suggestions follow the key
     value.fill("Linux")
-    screenshot(page, "admin-image-change-form.png")
     page.click("input[name=_save]")
     page.wait_for_selector(".messagelist .success")
     image.refresh_from_db()
