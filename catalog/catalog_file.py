@@ -149,11 +149,15 @@ def _shown(part: str) -> str:
 
 
 def _describe(error: ValidationError, position: int, raw: Any) -> str:
-    first = error.errors()[0]
+    return _describe_problem(error.errors()[0], position, raw)
+
+
+def _describe_problem(problem: dict, position: int, raw: Any) -> str:
+    """One of pydantic's problems with an entry, in the one-line form the commands print."""
     # ("properties", "", "[key]") reads as properties.'' : the key itself is at fault.
-    parts = [part for part in first["loc"] if part != "[key]"]
+    parts = [part for part in problem["loc"] if part != "[key]"]
     field = ".".join(_shown(str(part)) for part in parts) or "entry"
-    message = first["msg"]
+    message = problem["msg"]
     if message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")
         # A model-level check names its field at the start of its own message.
@@ -210,7 +214,8 @@ def check_entries(raw_entries: Iterable[Any]) -> tuple[list[CatalogEntry], list[
         try:
             entry = CatalogEntry.model_validate(raw)
         except ValidationError as error:
-            errors.append(_describe(error, position, raw))
+            # Every field's problem, not only the first: a preview shows all there is to fix.
+            errors += [_describe_problem(problem, position, raw) for problem in error.errors()]
             continue
         if entry.id is not None:
             if entry.id in seen_ids:

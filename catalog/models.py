@@ -342,3 +342,37 @@ class ApiToken(models.Model):
     @staticmethod
     def split_roles(roles: str) -> list[str]:
         return [role for role in roles.split(",") if role]
+
+
+class ImageTally(models.Model):
+    """How many images have each value of what the admin's overview shows: one row per
+    (dimension, value), e.g. ("status", "active") → 920234.
+
+    Counting a million images on every visit would take seconds; every write to images
+    updates these rows in its own transaction instead (catalog/tally.py), so the overview
+    reads a few dozen rows.
+    """
+
+    class Dimension(models.TextChoices):
+        STATUS = "status"
+        VISIBILITY = "visibility"  # public, private or shared (docs/api.md#visibility)
+        OS_TYPE = "os_type"  # the __os_type property; "" when it has none
+        DISK_FORMAT = "disk_format"
+        WINDOWS = "windows"  # "yes" for images the API hides (docs/api.md#windows-images)
+        CREATED_MONTH = "created_month"  # "2024-05", in UTC
+        OWNER = "owner"
+        DELETED_DAY = "deleted_day"  # "2024-05-31": the images deleted (and not restored) then
+
+    dimension = models.CharField(max_length=16, choices=Dimension)
+    value = models.CharField(max_length=255, blank=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "value"], name="tally_value_unique"),
+        ]
+        # The largest owners: the first rows of this index, with no sort.
+        indexes = [models.Index(fields=["dimension", "-count"], name="tally_largest_idx")]
+
+    def __str__(self):
+        return f"{self.dimension} {self.value!r}: {self.count}"

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from . import tally
 from .catalog_file import CatalogEntry
 from .database import ROWS_PER_STATEMENT
 from .models import Image, ImageMember, ImageProperty, columns_from_properties
@@ -117,6 +118,7 @@ def image_create(
     image.save(force_insert=True)
     _replace_properties(image, properties)
     _replace_members(image, members)
+    tally.record(after=[tally.row_of(image, properties=properties, has_members=bool(members))])
     return image
 
 
@@ -139,6 +141,8 @@ def image_update(
     if properties is not None:
         changes.update(columns_from_properties(properties))
     version = image.version if expected_version is None else expected_version
+    # Read before the write, for the tally; a write in between would fail the version check.
+    before = tally.rows([image.pk])
     written = Image.objects.filter(pk=image.pk, version=version).update(
         **changes, version=F("version") + 1
     )
@@ -151,6 +155,18 @@ def image_update(
         _replace_properties(image, properties)
     if members is not None:
         _replace_members(image, members)
+    tally.record(
+        before=before,
+        after=[
+            tally.row_after(
+                row,
+                changes,
+                properties=properties,
+                has_members=None if members is None else bool(members),
+            )
+            for row in before
+        ],
+    )
     return image
 
 
@@ -208,9 +224,11 @@ def images_bulk_update(
         if "status" in fields:
             targets = targets.filter(deleted=False)
         chunk = list(targets.select_for_update().only("pk", "name", *fields))
+        before = tally.rows([image.pk for image in chunk])
         Image.objects.filter(pk__in=[image.pk for image in chunk]).update(
             **fields, updated_at=now, version=F("version") + 1
         )
+        tally.record(before=before, after=[tally.row_after(row, fields) for row in before])
         written += chunk
     return written
 
@@ -257,10 +275,15 @@ def images_import(
         return result
 
     with transaction.atomic():
+        counted_before = tally.rows(list(existing))
+        counted_after = []
         new_images, old_images, properties, members = [], [], [], []
         for entry, row in zip(progress or entries, rows, strict=True):
             image = Image(**row)
             (old_images if image.pk in existing else new_images).append(image)
+            counted_after.append(
+                tally.row_of(image, properties=entry.properties, has_members=bool(entry.members))
+            )
             properties += [
                 ImageProperty(image=image, key=key, value=value)
                 for key, value in entry.properties.items()
@@ -278,4 +301,5 @@ def images_import(
         Image.objects.bulk_create(new_images, batch_size=ROWS_PER_STATEMENT)
         ImageProperty.objects.bulk_create(properties, batch_size=ROWS_PER_STATEMENT)
         ImageMember.objects.bulk_create(members, batch_size=ROWS_PER_STATEMENT)
+        tally.record(before=counted_before, after=counted_after)
     return result

@@ -1,12 +1,11 @@
-"""Debian's Chromium (/usr/bin/chromium), driven by Playwright, for the browser tests.
+"""Driving Debian's Chromium (/usr/bin/chromium) through Playwright; never a downloaded browser.
 
-The `browser` fixture (conftest.py) starts one per test module. Without /usr/bin/chromium the
-browser tests skip, except under CI (the CI variable set), where a missing browser is a failure.
-Screenshots land in test-artifacts/ (git ignores it).
+The `browser` fixture (conftest.py) launches it once per test module. Screenshots land in
+test-artifacts/ (git ignores it; every run of the suite writes them again).
 """
 
-import contextlib
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,11 +24,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+PASSWORD = "a-long-browser-password"
 
 
-@contextlib.contextmanager
+@contextmanager
 def chromium():
-    """A Chromium for as long as the block runs, gone (with its event loop) when it ends."""
+    """Chromium, or a skip (a failure under CI, where the CI variable is set) without it."""
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing (apt-get install chromium)"
         if os.environ.get("CI"):
@@ -46,6 +46,22 @@ def chromium():
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             yield browser
             browser.close()
+
+
+def logged_in(browser, base_url, *, username, viewport, sidebar_open=True, **options):
+    """A new browser context logged in to the admin as `username` (password PASSWORD), with
+    the admin's navigation sidebar open or closed (Django keeps that in localStorage)."""
+    context = browser.new_context(base_url=base_url, viewport=viewport, **options)
+    state = "true" if sidebar_open else "false"
+    context.add_init_script(f"localStorage.setItem('django.admin.navSidebarIsOpen', '{state}')")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+    return page
 
 
 def screenshot(page, name):

@@ -28,6 +28,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for a module's browser tests, gone (with its event loop) when they end."""
+    with chromium() as browser:
+        yield browser
+
+
 @pytest.fixture
 def image_factory(db):
     return ImageFactory()

@@ -125,6 +125,30 @@ def test_preview_lists_every_error_with_its_position(admin_client):
     assert not Image.objects.exists()
 
 
+def test_preview_lists_every_field_error_of_an_entry(admin_client):
+    bad = {**entry(2, size=-1, min_ram="1"), "id": "not-a-uuid"}
+    response = preview(admin_client, upload([entry(1), bad, entry(3, checksum="ABC")]))
+    # The lines read as the import command's report: position, id, field, problem.
+    assert response.context["errors"] == [
+        "entry 2 (id not-a-uuid): id: not a UUID: 'not-a-uuid'",
+        "entry 2 (id not-a-uuid): size: Input should be greater than or equal to 0",
+        "entry 2 (id not-a-uuid): min_ram: Input should be a valid integer",
+        "entry 3 (id 00000000-0000-4000-8000-000000000003): checksum: "
+        "String should match pattern '^[0-9a-f]{32}$'",
+    ]
+    page = response.content.decode()
+    assert "This file has 4 errors" in page
+    assert "entry 2 (id not-a-uuid): size: Input should be greater than or equal to 0" in page
+
+
+def test_preview_shows_at_most_the_limit_of_errors(admin_client, monkeypatch):
+    monkeypatch.setattr(importing, "MAX_ERRORS_SHOWN", 3)
+    response = preview(admin_client, upload([entry(n, size=-1, min_disk=-1) for n in (1, 2)]))
+    assert response.context["error_count"] == 4
+    assert len(response.context["errors"]) == 3
+    assert "The first 3 errors are shown" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

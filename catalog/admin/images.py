@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import path
+from django.utils.html import format_html
 
 from ..changes import EDITABLE_FIELDS, EMPTY_STATE, describe_changes, image_state
 from ..forms import (
@@ -24,9 +25,10 @@ from ..forms import (
 from ..models import Image, ImageMember, ImageProperty
 from ..services import ImageChangedError, image_create, image_update
 from ..vocabulary import WELL_KNOWN_PROPERTIES, is_checksum
-from . import importing
+from . import importing, overview
 from .actions import BulkActionsMixin
 from .deleting import SoftDeleteMixin
+from .display import compact_time, human_size, short_project, two_lines
 from .filters import (
     DeletedFilter,
     OsTypeFilter,
@@ -36,21 +38,6 @@ from .filters import (
     has_members,
 )
 from .paging import UncountedChangeList
-
-_SIZE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-
-
-def human_size(size: int | None) -> str | None:
-    """Bytes in binary units, as `12.6 MiB`."""
-    if size is None:
-        return None
-    if size < 1024:
-        return f"{size} B"
-    value = float(size)
-    for unit in _SIZE_UNITS:
-        value /= 1024
-        if value < 1024 or unit == _SIZE_UNITS[-1]:
-            return f"{value:.1f} {unit}"
 
 
 class ImagePartInline(admin.TabularInline):
@@ -99,19 +86,18 @@ class ImageAdmin(SoftDeleteMixin, BulkActionsMixin, admin.ModelAdmin):
     inlines = (PropertyInline, MemberInline)
 
     list_display = (
-        "name",
+        "name_display",
         "short_id",
         "status_value",
-        "disk_format_value",
-        "container_format_value",
+        "formats",
         "size_display",
         "visibility",
-        "owner",
-        "protected",
+        "owner_display",
+        "protected_display",
         "os_type_display",
-        "updated_at",
+        "updated_display",
     )
-    list_display_links = ("name", "short_id")
+    list_display_links = ("name_display", "short_id")
     list_filter = (
         ("status", ValueChoicesFilter),
         ("disk_format", ValueChoicesFilter),
@@ -200,22 +186,32 @@ class ImageAdmin(SoftDeleteMixin, BulkActionsMixin, admin.ModelAdmin):
             return queryset.filter(owner=term), False
         return queryset.filter(Q(owner=term) | Q(name__icontains=term)), False
 
+    @admin.display(description="name", ordering="name")
+    def name_display(self, image):
+        return two_lines(image.name)
+
     @admin.display(description="id")
     def short_id(self, image):
-        return str(image.pk)[:8]
+        return format_html(
+            '<span class="catalog-id" title="{}">{}</span>', image.pk, str(image.pk)[:8]
+        )
 
     # Values as the API and IMS spell them (qcow2, pending_delete), not as labels (Qcow2).
     @admin.display(description="status", ordering="status")
     def status_value(self, image):
-        return image.status
+        # pending_delete may break after its underscore rather than widen the column.
+        head, underscore, tail = image.status.partition("_")
+        return format_html("{}{}<wbr>{}", head, underscore, tail)
 
-    @admin.display(description="disk format", ordering="disk_format")
-    def disk_format_value(self, image):
-        return image.disk_format
-
-    @admin.display(description="container format", ordering="container_format")
-    def container_format_value(self, image):
-        return image.container_format
+    # One column for the pair, disk format above container format (qcow2 over bare): the two
+    # are read together, and two narrow values share the width of the wider.
+    @admin.display(description="disk / container", ordering="disk_format")
+    def formats(self, image):
+        return format_html(
+            '{}<br><span class="quiet">{}</span>',
+            image.disk_format or "-",
+            image.container_format or "-",
+        )
 
     @admin.display(description="size", ordering="size")
     def size_display(self, image):
@@ -227,9 +223,22 @@ class ImageAdmin(SoftDeleteMixin, BulkActionsMixin, admin.ModelAdmin):
             return "public"
         return "shared" if image.has_members else "private"
 
+    @admin.display(description="owner", ordering="owner")
+    def owner_display(self, image):
+        return short_project(image.owner, filter_url=f"?{OwnerFilter.parameter_name}=")
+
+    # A soft hyphen: the header may break as PRO-TECTED instead of widening its column of icons.
+    @admin.display(description="pro\u00adtected", boolean=True, ordering="protected")
+    def protected_display(self, image):
+        return image.protected
+
     @admin.display(description="OS type")
     def os_type_display(self, image):
         return image.os_type
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated_display(self, image):
+        return compact_time(image.updated_at)
 
     # -- the change form ----------------------------------------------------------------
 
@@ -322,9 +331,14 @@ class ImageAdmin(SoftDeleteMixin, BulkActionsMixin, admin.ModelAdmin):
     def import_view(self, request):
         return importing.import_view(self, request)
 
+    def overview_view(self, request):
+        return overview.overview_view(self, request)
+
     def get_urls(self):
         import_page = self.admin_site.admin_view(self.import_view)
+        overview_page = self.admin_site.admin_view(self.overview_view)
         return [
             path("import/", import_page, name="catalog_image_import"),
+            path("overview/", overview_page, name="catalog_image_overview"),
             *super().get_urls(),
         ]

@@ -75,3 +75,9 @@ def calendar_date_hierarchy(cl):
         "back": None,
         "choices": [{"link": link(year=str(y)), "title": str(y)} for y in range(first, last + 1)],
     }
+
+
+@register.filter
+def thousands(number):
+    """1234567 as 1,234,567."""
+    return f"{number:,}"

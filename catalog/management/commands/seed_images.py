@@ -3,6 +3,7 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 
+from catalog import tally
 from catalog.bulk_load import delete_catalog, load_images
 from catalog.database import error_line
 from catalog.management.progress import progress
@@ -145,6 +146,8 @@ class Command(BaseCommand):
                         into_empty=not existing or replace,
                         written=bar.update,
                     )
+                # The rows went in without the services, which keep the overview's counts.
+                tally.rebuild()
         except DatabaseError as error:
             raise CommandError(
                 f"the database refused the seeded images: {error_line(error)}"
