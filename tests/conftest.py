@@ -116,10 +116,3 @@ def start_server(server_database):
     yield start
     for server in started:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium for all the browser tests of a module (tests/browser.py)."""
-    with chromium() as browser:
-        yield browser
