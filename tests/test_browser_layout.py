@@ -12,7 +12,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from catalog.services import MemberData, image_create, image_soft_delete, token_create, token_revoke
+from catalog.services import MemberData, image_create, image_soft_delete
+from catalog.tokens import token_create, token_revoke
 
 from .browser import PASSWORD, logged_in, screenshot
 
