@@ -33,9 +33,11 @@ serve: $(BIN)/.runtime-installed
 test: $(BIN)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## lint: ruff (lint and format) and mypy (catalog/ and imsproject/, see pyproject.toml)
 lint: $(BIN)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(BIN)/.dev-installed
 	$(BIN)/ruff check --fix .

@@ -101,7 +101,8 @@ class CatalogMember(BaseModel):
 
     member_id: Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
     can_share: StrictBool = False
-    status: Literal[tuple(ImageMember.Status.values)] = ImageMember.Status.PENDING.value
+    # A Literal of the model's choices: pydantic builds it at run time, mypy cannot read it.
+    status: Literal[tuple(ImageMember.Status.values)] = ImageMember.Status.PENDING.value  # type: ignore[valid-type]
 
 
 class CatalogEntry(BaseModel):
@@ -111,9 +112,10 @@ class CatalogEntry(BaseModel):
 
     id: ImageId | None = None
     name: Text255 | None = None
-    status: Literal[tuple(Image.Status.values)] = Image.Status.QUEUED.value
-    container_format: Literal[tuple(Image.ContainerFormat.values)] | None = None
-    disk_format: Literal[tuple(Image.DiskFormat.values)] | None = None
+    # Literals of the model's choices: pydantic builds them at run time, mypy cannot read them.
+    status: Literal[tuple(Image.Status.values)] = Image.Status.QUEUED.value  # type: ignore[valid-type]
+    container_format: Literal[tuple(Image.ContainerFormat.values)] | None = None  # type: ignore[valid-type]
+    disk_format: Literal[tuple(Image.DiskFormat.values)] | None = None  # type: ignore[valid-type]
     size: Size | None = None
     virtual_size: Size | None = None
     checksum: Annotated[StrictStr, Field(pattern=CHECKSUM_PATTERN)] | None = None
@@ -180,7 +182,7 @@ def _describe(error: ValidationError, position: int, raw: Any) -> str:
 def parse_entries(raw_entries: Iterable[Any]) -> list[CatalogEntry]:
     """Validate every entry; the first bad one raises CatalogFileError naming it."""
     entries = []
-    seen_ids = {}
+    seen_ids: dict[uuid.UUID, int] = {}
     for position, raw in enumerate(raw_entries, start=1):
         try:
             entry = CatalogEntry.model_validate(raw)
@@ -254,7 +256,7 @@ def check_entries(raw_entries: Iterable[Any]) -> tuple[list[CatalogEntry], list[
     preview can show all that is wrong with a file at once.
     """
     entries, errors = [], []
-    seen_ids = {}
+    seen_ids: dict[uuid.UUID, int] = {}
     for position, raw in enumerate(raw_entries, start=1):
         try:
             entry = CatalogEntry.model_validate(raw)

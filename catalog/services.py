@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 import string
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -225,8 +226,8 @@ class ImportResult:
     updated: int
 
 
-def _existing_ids(ids: Sequence) -> set:
-    found = set()
+def _existing_ids(ids: Sequence) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         found.update(Image.objects.filter(pk__in=chunk).values_list("pk", flat=True))
@@ -254,7 +255,10 @@ def images_import(
         return result
 
     with transaction.atomic():
-        new_images, old_images, properties, members = [], [], [], []
+        new_images: list[Image] = []
+        old_images: list[Image] = []
+        properties: list[ImageProperty] = []
+        members: list[ImageMember] = []
         for entry, row in zip(progress or entries, rows, strict=True):
             image = Image(**row, is_windows=properties_say_windows(entry.properties))
             (old_images if image.pk in existing else new_images).append(image)

@@ -10,7 +10,7 @@ import uuid
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Field, OuterRef, Q, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import path
 
@@ -49,10 +49,11 @@ def human_size(size: int | None) -> str | None:
     if size < 1024:
         return f"{size} B"
     value = float(size)
-    for unit in _SIZE_UNITS:
+    for unit in _SIZE_UNITS[:-1]:
         value /= 1024
-        if value < 1024 or unit == _SIZE_UNITS[-1]:
+        if value < 1024:
             return f"{value:.1f} {unit}"
+    return f"{value / 1024:.1f} {_SIZE_UNITS[-1]}"
 
 
 class ImagePartInline(admin.TabularInline):
@@ -243,6 +244,8 @@ class ImageAdmin(SoftDeleteMixin, BulkActionsMixin, admin.ModelAdmin):
             # serialise writers by themselves.)
             queryset = queryset.select_for_update(of=("self",))
         field = Image._meta.pk if from_field is None else Image._meta.get_field(from_field)
+        if not isinstance(field, Field):  # a reverse relation holds no value to look up by
+            return None
         try:
             return queryset.get(**{field.name: field.to_python(object_id)})
         except (Image.DoesNotExist, ValidationError, ValueError):

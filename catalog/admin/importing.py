@@ -93,8 +93,8 @@ def take_upload(token: str, *, user) -> tuple[bytes, str, Path]:
     return data, payload["filename"], path
 
 
-def existing_ids(ids) -> set:
-    found = set()
+def existing_ids(ids) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         found.update(Image.objects.filter(pk__in=chunk).values_list("pk", flat=True))

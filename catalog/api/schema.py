@@ -1,5 +1,7 @@
 """The OpenAPI description of the legacy API, served at /openapi.json (drf-spectacular)."""
 
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -14,7 +16,7 @@ NULLABLE_STRING = {"type": "string", "nullable": True}
 NULLABLE_INTEGER = {"type": "integer", "format": "int64", "nullable": True}
 TIMESTAMP = {"type": "string", "example": "2016-05-22T06:04:20.425843"}
 
-DETAIL_ENTRY = {
+DETAIL_ENTRY: dict[str, Any] = {
     "type": "object",
     "required": list(LISTING_KEYS),
     "additionalProperties": False,
@@ -208,7 +210,7 @@ class TokenScheme(OpenApiAuthenticationExtension):
 LISTING_ERRORS = _errors(400, 401, 403, 404, 405, 500, 503)
 
 
-def _listing(operation_id: str, summary: str, entry: dict) -> dict:
+def _listing(operation_id: str, summary: str, entry: dict) -> dict[str, Any]:
     return {
         "operation_id": operation_id,
         "summary": summary,
@@ -231,7 +233,7 @@ DETAIL = _listing(
 BRIEF = _listing("listImages", "List images, brief entries", BRIEF_ENTRY)
 # No JSON type on HEAD: python-glanceclient tries to parse a JSON-typed HEAD body.
 EMPTY_HTML = {(200, "text/html"): {"type": "string", "maxLength": 0}}
-IMAGE_HEAD = {
+IMAGE_HEAD: dict[str, Any] = {
     "operation_id": "headImage",
     "summary": "An image's metadata as X-Image-Meta-* headers",
     "description": "An empty `text/html` body; one `X-Image-Meta-<Field>` header per non-null "
@@ -239,26 +241,26 @@ IMAGE_HEAD = {
     "parameters": [VERSION_PARAMETER],
     "responses": {**EMPTY_HTML, **_errors(401, 403, 404, 500, 503, method="HEAD")},
 }
-IMAGE_GET = {
+IMAGE_GET: dict[str, Any] = {
     "operation_id": "downloadImage",
     "summary": "Image data download: not held by this catalog",
     "description": "Always 404 for a caller who may read images (use HEAD for an image).",
     "parameters": [VERSION_PARAMETER],
     "responses": _errors(401, 403, 404, 500, 503),
 }
-VERSIONS = {
+VERSIONS: dict[str, Any] = {
     "operation_id": "listVersions",
     "summary": "Version list",
     "auth": [],
     "responses": {200: VERSION_LIST, **_errors(500, 503)},
 }
-ROOT_VERSIONS = {
+ROOT_VERSIONS: dict[str, Any] = {
     "operation_id": "chooseVersion",
     "summary": "Version list, as 300 Multiple Choices",
     "auth": [],
     "responses": {300: VERSION_LIST, **_errors(500, 503)},
 }
-VERSION = {
+VERSION: dict[str, Any] = {
     "operation_id": "showVersion",
     "summary": "One version's document",
     "auth": [],

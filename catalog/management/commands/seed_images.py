@@ -5,6 +5,7 @@ import uuid
 from contextlib import closing, contextmanager, nullcontext
 from datetime import datetime
 from itertools import islice
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, transaction
@@ -150,6 +151,7 @@ class Command(BaseCommand):
                     offset=existing if append else 0,
                     **shares,
                 )
+                writer: PostgresWriter | SqlWriter
                 if connection.vendor == "postgresql":
                     writer = PostgresWriter()
                     # Into empty tables, loading first and indexing after is several times
@@ -186,7 +188,7 @@ def in_background(iterable, depth: int = 2):
 
     An error in the thread is raised here; leaving the loop early stops the thread.
     """
-    ready = queue.Queue(maxsize=depth)
+    ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
     def offer(item) -> bool:
