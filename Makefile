@@ -30,8 +30,10 @@ serve: $(BIN)/.runtime-installed
 	$(BIN)/python -m imsproject.serve
 
 ## test: set up and run the whole suite (DATABASE_URL selects the database; SQLite by default)
+## and print its coverage; COVERAGE_FLOOR=N fails the run below N % (.ci/run sets it)
 test: $(BIN)/.dev-installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov --cov-report=term \
+		$(if $(COVERAGE_FLOOR),--cov-fail-under=$(COVERAGE_FLOOR)) $(PYTEST_ARGS)
 
 ## lint: ruff (lint and format) and mypy (catalog/ and imsproject/, see pyproject.toml)
 lint: $(BIN)/.dev-installed
@@ -49,4 +51,4 @@ lock: $(BIN)/.dev-installed
 	$(BIN)/pip-compile --quiet $(UPGRADE:%=--upgrade-package %) requirements-dev.in
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .mypy_cache .coverage
