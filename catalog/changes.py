@@ -4,6 +4,8 @@ The admin writes these differences into an image's history, and shows them when 
 refused because someone else changed the image meanwhile.
 """
 
+from typing import Any
+
 from .models import Image
 
 # The image fields staff edit; everything else (id, timestamps, deleted) the services keep.
@@ -22,7 +24,9 @@ EDITABLE_FIELDS = (
     "min_disk",
 )
 
-EMPTY_STATE = {"fields": {}, "properties": {}, "members": {}}
+EMPTY_STATE: dict[str, dict[str, Any]] = {"fields": {}, "properties": {}, "members": {}}
+# The fields' names on the change form, e.g. "Minimum RAM".
+_LABELS = {field.name: str(field.verbose_name) for field in Image._meta.fields}
 
 
 def image_state(image: Image, *, properties=None, members=None) -> dict:
@@ -61,7 +65,7 @@ def describe_changes(before: dict, after: dict) -> list[str]:
     for name in EDITABLE_FIELDS:
         old, new = before["fields"].get(name), after["fields"].get(name)
         if old != new:
-            label = Image._meta.get_field(name).verbose_name
+            label = _LABELS[name]
             lines.append(f"{label}: {_show(old)} → {_show(new)}")
     old_props, new_props = before["properties"], after["properties"]
     for key in sorted(old_props.keys() | new_props.keys()):

@@ -6,6 +6,7 @@ database constraints stay the last guard. The writes themselves go through catal
 """
 
 import re
+from typing import cast
 
 from django import forms
 from django.core import signing
@@ -98,10 +99,11 @@ class ImageForm(forms.ModelForm):
                 self.fields[name].initial = 0
         # Values as the API and IMS spell them (qcow2, pending_delete), not as labels (Qcow2).
         for name in ("status", "disk_format", "container_format"):
-            if name in self.fields:
-                self.fields[name].choices = [
-                    (value, value or label) for value, label in self.fields[name].choices
-                ]
+            field = self.fields.get(name)
+            if isinstance(field, forms.ChoiceField):
+                # The stubs type the getter like the setter; Django returns (value, label) pairs.
+                pairs = cast("list[tuple[str, str]]", field.choices)
+                field.choices = [(value, value or label) for value, label in pairs]
         if not self.instance._state.adding and not self.is_bound:
             self.fields["loaded_version"].initial = self.instance.version
             self.fields["loaded_state"].initial = signing.dumps(
@@ -182,7 +184,8 @@ class PropertyForm(forms.ModelForm):
         fields = ("key", "value")
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         key, value = cleaned.get("key"), cleaned.get("value", "")
         if key is None or not self.has_changed():
             return cleaned
@@ -206,7 +209,8 @@ class ImagePartFormSet(BaseInlineFormSet):
         return [
             form.cleaned_data
             for form in self.forms
-            if form.cleaned_data and not self._should_delete_form(form)
+            # A private method of Django's formsets, which the stubs leave out.
+            if form.cleaned_data and not self._should_delete_form(form)  # type: ignore[attr-defined]
         ]
 
     def repeated(self, field):

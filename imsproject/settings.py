@@ -235,9 +235,11 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "catalog.admin.lockout.client_address"
 # Its log lines name the username and address of each failure and lockout (never a password);
 # no banner on every management command.
-AXES_SENSITIVE_PARAMETERS = []
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "catalog.admin.lockout.lockout_response"
+# A locked login is answered 429 (axes' default, named here for the page that answers it).
+AXES_HTTP_RESPONSE_CODE = 429
 
 # ------------------------------------------------------------------------------
 # The API (Django REST framework, drf-spectacular)

@@ -31,7 +31,9 @@ def log_changes(request, images, message: str) -> None:
         )
 
 
-class BulkActionsMixin:
+class BulkActionsMixin(admin.ModelAdmin):
+    """The image admin's bulk changes; a ModelAdmin itself, since it calls the admin's own."""
+
     def _set_on_selected(self, request, queryset, fields, done, skipped):
         selected = queryset.count()
         written = images_bulk_update(images=queryset, fields=fields)

@@ -20,7 +20,9 @@ from ..services import ImageChangedError, image_restore, image_soft_delete
 from .actions import plural
 
 
-class SoftDeleteMixin:
+class SoftDeleteMixin(admin.ModelAdmin):
+    """The image admin's deleting half; a ModelAdmin itself, since it calls the admin's own."""
+
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.deleted:
             return False
@@ -82,7 +84,8 @@ class SoftDeleteMixin:
         with transaction.atomic():
             image = self.get_object(request, unquote(object_id))
             if image is None:
-                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+                # The change page's own answer to a missing object; private, so not in the stubs.
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
             if not self.has_change_permission(request, image):
                 raise PermissionDenied
             restored = self._restore(request, image)

@@ -211,5 +211,6 @@ def database_unavailable(request, exception) -> HttpResponse:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     # The warning above is the record of an outage; Django would add an ERROR line for every
     # request answered while it lasts.
-    response._has_been_logged = True
+    # Django's own flag for an answer already logged; the stubs leave it out.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
