@@ -37,6 +37,7 @@ def load_images(
     `into_empty` says the catalog's tables are empty (or just emptied), so PostgreSQL may
     build the indexes after the load; `written` is told how many images each batch wrote.
     """
+    writer: PostgresWriter | SqlWriter
     if connection.vendor == "postgresql":
         writer = PostgresWriter()
         # Into empty tables, loading first and indexing after is several times faster than
@@ -67,7 +68,7 @@ def in_background(iterable, depth: int = 2):
 
     An error in the thread is raised here; leaving the loop early stops the thread.
     """
-    ready = queue.Queue(maxsize=depth)
+    ready: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
     def offer(item) -> bool:
@@ -151,11 +152,12 @@ class SqlWriter:
         for image, image_properties, image_members in batch:
             image_id = uuid.UUID(image.id) if self.native_uuid else image.id
             images.append(
+                # The columns in the database's own forms (ImageRow types the generated ones).
                 image._replace(
-                    id=image_id,
-                    created_at=moment(image.created_at),
-                    updated_at=moment(image.updated_at),
-                    deleted_at=moment(image.deleted_at),
+                    id=image_id,  # type: ignore[arg-type]
+                    created_at=moment(image.created_at),  # type: ignore[arg-type]
+                    updated_at=moment(image.updated_at),  # type: ignore[arg-type]
+                    deleted_at=moment(image.deleted_at),  # type: ignore[arg-type]
                 )
             )
             properties += [(image_id, key, value) for key, value in image_properties.items()]

@@ -87,7 +87,8 @@ class CatalogMember(BaseModel):
 
     member_id: Annotated[StrictStr, Field(min_length=1, max_length=255), Storable]
     can_share: StrictBool = False
-    status: Literal[tuple(ImageMember.Status.values)] = ImageMember.Status.PENDING.value
+    # A Literal of the model's choices: pydantic builds it at run time, mypy cannot read it.
+    status: Literal[tuple(ImageMember.Status.values)] = ImageMember.Status.PENDING.value  # type: ignore[valid-type]
 
 
 class CatalogEntry(BaseModel):
@@ -97,9 +98,10 @@ class CatalogEntry(BaseModel):
 
     id: ImageId | None = None
     name: Text255 | None = None
-    status: Literal[tuple(Image.Status.values)] = Image.Status.QUEUED.value
-    container_format: Literal[tuple(Image.ContainerFormat.values)] | None = None
-    disk_format: Literal[tuple(Image.DiskFormat.values)] | None = None
+    # Literals of the model's choices: pydantic builds them at run time, mypy cannot read them.
+    status: Literal[tuple(Image.Status.values)] = Image.Status.QUEUED.value  # type: ignore[valid-type]
+    container_format: Literal[tuple(Image.ContainerFormat.values)] | None = None  # type: ignore[valid-type]
+    disk_format: Literal[tuple(Image.DiskFormat.values)] | None = None  # type: ignore[valid-type]
     size: Size | None = None
     virtual_size: Size | None = None
     checksum: Annotated[StrictStr, Field(pattern=CHECKSUM_PATTERN)] | None = None
@@ -152,7 +154,7 @@ def _describe(error: ValidationError, position: int, raw: Any) -> str:
     return _describe_problem(error.errors()[0], position, raw)
 
 
-def _describe_problem(problem: dict, position: int, raw: Any) -> str:
+def _describe_problem(problem: Any, position: int, raw: Any) -> str:
     """One of pydantic's problems with an entry, in the one-line form the commands print."""
     # ("properties", "", "[key]") reads as properties.'' : the key itself is at fault.
     parts = [part for part in problem["loc"] if part != "[key]"]
@@ -209,7 +211,7 @@ def check_entries(raw_entries: Iterable[Any]) -> tuple[list[CatalogEntry], list[
     preview can show all that is wrong with a file at once.
     """
     entries, errors = [], []
-    seen_ids = {}
+    seen_ids: dict[Any, int] = {}
     for position, raw in enumerate(raw_entries, start=1):
         try:
             entry = CatalogEntry.model_validate(raw)

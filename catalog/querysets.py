@@ -11,31 +11,24 @@ from .compiled import Param
 
 @dataclass(frozen=True)
 class ReadScope:
-    """Whom a queryset of `for_caller` answers, kept so paging can ask the same policy which
-    images the caller may name as a marker."""
+    """Whom a listing answers, kept so paging can ask the same policy which images the caller
+    may name as a marker (filters.Selection)."""
 
     caller: object
     changes_since: datetime | None
 
 
 class ImageQuerySet(models.QuerySet):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._read_scope = None
-
-    def _clone(self):
-        clone = super()._clone()
-        clone._read_scope = self._read_scope
-        return clone
-
     def not_windows(self):
         """docs/api.md#windows-images: the API never returns them (they stay in the catalog)."""
         return self.filter(is_windows=False)
 
     def listed(self):
         """What a listing shows when no changes-since is given (docs/api.md#deleted-images)."""
+        from .models import ImageStatus  # models imports this module
+
         return self.filter(deleted=False).exclude(
-            status__in=[self.model.Status.KILLED, self.model.Status.PENDING_DELETE]
+            status__in=[ImageStatus.KILLED, ImageStatus.PENDING_DELETE]
         )
 
     def for_caller(self, caller, *, changes_since=None, is_public=True, named=False):
@@ -66,7 +59,6 @@ class ImageQuerySet(models.QuerySet):
                 images = images.listed()
         if visible is not None:
             images = images.filter(visible)
-        images._read_scope = ReadScope(caller, changes_since)
         return images
 
     @staticmethod
@@ -79,13 +71,6 @@ class ImageQuerySet(models.QuerySet):
             changes_since is None,
             is_public if caller.is_admin and not named else None,
             named,
-        )
-
-    def named_by_caller(self):
-        """The images the caller of this `for_caller` queryset may name as a marker."""
-        scope = self._read_scope
-        return self.model.objects.for_caller(
-            scope.caller, changes_since=scope.changes_since, named=True
         )
 
 

@@ -245,7 +245,7 @@ class ImportResult:
 
 
 def _existing_ids(ids: Sequence) -> frozenset:
-    found = set()
+    found: set = set()
     for start in range(0, len(ids), ROWS_PER_STATEMENT):
         chunk = ids[start : start + ROWS_PER_STATEMENT]
         found.update(Image.objects.filter(pk__in=chunk).values_list("pk", flat=True))
@@ -277,7 +277,10 @@ def images_import(
     with transaction.atomic():
         counted_before = tally.rows(list(existing))
         counted_after = []
-        new_images, old_images, properties, members = [], [], [], []
+        new_images: list[Image] = []
+        old_images: list[Image] = []
+        properties: list[ImageProperty] = []
+        members: list[ImageMember] = []
         for entry, row in zip(progress or entries, rows, strict=True):
             image = Image(**row)
             (old_images if image.pk in existing else new_images).append(image)

@@ -110,7 +110,7 @@ def row_after(
 
 def record(*, before: Iterable[Mapping] = (), after: Iterable[Mapping] = ()) -> None:
     """Count the images of `after` instead of the same images as they were in `before`."""
-    change = Counter()
+    change: Counter[tuple] = Counter()
     for row in after:
         change.update(keys(row))
     for row in before:
@@ -146,7 +146,7 @@ def count_all(apps=installed_apps) -> Counter:
     images = apps.get_model("catalog", "Image").objects.order_by()
     members = apps.get_model("catalog", "ImageMember").objects
     properties = apps.get_model("catalog", "ImageProperty").objects.order_by()
-    counts = Counter()
+    counts: Counter[tuple] = Counter()
 
     def add(dimension, grouped, name=str):
         for value, amount in grouped:

@@ -18,10 +18,11 @@ def human_size(size: int | None) -> str | None:
     if size < 1024:
         return f"{size} B"
     value = float(size)
-    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
         value /= 1024
-        if value < 1024 or unit == "EiB":
+        if value < 1024:
             return f"{value:.1f} {unit}"
+    return f"{value / 1024:.1f} EiB"
 
 
 def two_lines(text: str | None):

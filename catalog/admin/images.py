@@ -9,7 +9,7 @@ import uuid
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Field, OuterRef, Q, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import path
 from django.utils.html import format_html
@@ -250,6 +250,7 @@ class ImageAdmin(SoftDeleteMixin, BulkActionsMixin, admin.ModelAdmin):
             # serialise writers by themselves.)
             queryset = queryset.select_for_update(of=("self",))
         field = Image._meta.pk if from_field is None else Image._meta.get_field(from_field)
+        assert isinstance(field, Field)  # a column of the image, not a relation
         try:
             return queryset.get(**{field.name: field.to_python(object_id)})
         except (Image.DoesNotExist, ValidationError, ValueError):

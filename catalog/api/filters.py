@@ -6,14 +6,15 @@ answers 400 with the first one. Names the API does not know are ignored, as Glan
 them.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import django_filters
 from django import forms
 from django.conf import settings
-from django.db.models import CharField, Exists, OuterRef, QuerySet
+from django.db.models import CharField, Exists, Field, OuterRef, QuerySet
 from django.db.models.functions import Left
 from rest_framework.filters import BaseFilterBackend
 
@@ -22,6 +23,7 @@ from catalog.models import MAX_INT32, MAX_INT64, PROPERTY_VALUE_INDEX_PREFIX, Im
 from catalog.querysets import ReadScope
 from catalog.timestamps import TimestampError, parse_timestamp
 
+from .auth import Caller
 from .errors import BadRequest
 
 PROPERTY_PREFIX = "property-"
@@ -115,8 +117,11 @@ def can_be_stored(text: str) -> bool:
 class LookupFilter(django_filters.Filter):
     """A filter whose value reaches the query as a `Param` of the field it compares."""
 
-    def output_field(self):
-        return self.model._meta.get_field(self.field_name)
+    def output_field(self) -> Field:
+        # Each filter of ImageFilter compares a column of the image.
+        field = Image._meta.get_field(self.field_name or "")
+        assert isinstance(field, Field)
+        return field
 
 
 class ExactFilter(LookupFilter):
@@ -127,7 +132,7 @@ class ExactFilter(LookupFilter):
         # image can have is answered by ImageFilter.selection without a query).
         if value is None:
             return qs
-        return qs.filter(**{self.field_name: value})
+        return qs.filter(**{str(self.field_name): value})
 
 
 class CountFilter(LookupFilter):
@@ -194,7 +199,7 @@ class ImageFilter(django_filters.FilterSet):
 
     class Meta:
         model = Image
-        fields = []
+        fields: list[str] = []
         form = ImageFilterForm
 
     def __init__(self, data, *, queryset, request):
@@ -209,10 +214,11 @@ class ImageFilter(django_filters.FilterSet):
     @classmethod
     @cache
     def form_class(cls):
+        meta = cls._meta  # type: ignore[attr-defined]  # set by django-filter's metaclass
         for filter_ in cls.base_filters.values():
-            filter_.model = cls._meta.model
+            filter_.model = meta.model  # type: ignore[attr-defined]  # what django-filter sets
         fields = {name: filter_.field for name, filter_ in cls.base_filters.items()}
-        return type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+        return type(f"{cls.__name__}Form", (meta.form,), fields)
 
     def get_form_class(self):
         return self.form_class()
@@ -229,7 +235,8 @@ class ImageFilter(django_filters.FilterSet):
         `catalog.compiled`) and its values, the query itself built only when the shape is new.
         """
         data = self.form.cleaned_data
-        caller = self.request.user
+        assert self.request is not None  # ImageFilterBackend always passes the request
+        caller: Caller = self.request.user  # type: ignore[assignment]  # TokenAuthentication's
         is_public = data["is_public"]
         policy = {
             "changes_since": data["changes-since"],
@@ -237,8 +244,9 @@ class ImageFilter(django_filters.FilterSet):
             if is_public == BooleanParameterField.NONE
             else is_public is not False,
         }
-        values = {"project": caller.project}
-        lookups, key = [], [Image.objects.policy_key(caller, **policy)]
+        values: dict[str, Any] = {"project": caller.project}
+        lookups: list[tuple[str, Any]] = []
+        key: list[Hashable] = [Image.objects.policy_key(caller, **policy)]
         for name, value in data.items():
             if value is None or name in self.POLICY_ONLY:
                 continue
@@ -247,7 +255,9 @@ class ImageFilter(django_filters.FilterSet):
                 key.append((name, value))
                 continue
             values[name] = value
-            lookups.append((name, Param(name, value, self.filters[name].output_field())))
+            filter_ = self.filters[name]
+            assert isinstance(filter_, LookupFilter)
+            lookups.append((name, Param(name, value, filter_.output_field())))
             key.append(name)
         empty = not all(can_be_stored(v) for v in values.values() if isinstance(v, str))
         properties = []
@@ -263,7 +273,7 @@ class ImageFilter(django_filters.FilterSet):
             key.append(("property", whole))
 
         def build():
-            queryset = self.queryset.for_caller(caller, **policy)
+            queryset = Image.objects.for_caller(caller, **policy)
             for name, value in lookups:
                 queryset = self.filters[name].filter(queryset, value)
             for params in properties:

@@ -5,6 +5,8 @@ Read-only: memberships are changed in the admin, so these paths answer GET alone
 `named` branch, as for HEAD; a membership of any status counts, as it does for visibility.
 """
 
+from collections.abc import Iterable
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
@@ -83,7 +85,7 @@ class SharedImagesView(APIView):
                 f"You are not authorized to see the images shared with project {project[:100]}: "
                 "a token may ask only about its own project."
             )
-        shared = []
+        shared: Iterable = []
         if can_be_stored(project):
             images = Image.objects.for_caller(caller, named=True).filter(deleted=False)
             shared = (

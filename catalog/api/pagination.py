@@ -129,7 +129,9 @@ def _choice(text: str | None, allowed: tuple[str, ...], default: str, name: str)
 
 
 def _after(column: str, value) -> Param:
-    return Param(f"after_{column}", value, Image._meta.get_field(column))
+    field = Image._meta.get_field(column)
+    assert isinstance(field, Field)  # a sort key is a column
+    return Param(f"after_{column}", value, field)
 
 
 class MarkerPagination(BasePagination):
@@ -145,7 +147,9 @@ class MarkerPagination(BasePagination):
         self.page = PageRequest.from_params(request.query_params)
         return self.page
 
-    def paginate_queryset(self, selection, request, view=None) -> list[dict]:
+    def paginate_queryset(  # type: ignore[override]  # rows are dicts, not model instances
+        self, selection, request, view=None
+    ) -> list[dict]:
         """The page of `selection` (filters.Selection). An unknown or invisible marker is a
         400, as in Glance; the marker need not match the filters, only the read policy."""
         page, regions, after = self.page, self.page.regions(), None
@@ -166,7 +170,7 @@ class MarkerPagination(BasePagination):
             values = selection.values
             if start is not None:
                 values = {**values, **{f"after_{c}": start[c] for c in region.columns}}
-            key = ("page", selection.key, names, page.sort_key, page.sort_dir)
+            key: tuple = ("page", selection.key, names, page.sort_key, page.sort_dir)
             key += (region.columns, start is not None, wanted)
 
             def build(region=region, start=start, wanted=wanted):

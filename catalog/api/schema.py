@@ -1,5 +1,7 @@
 """The OpenAPI description of the legacy API, served at /openapi.json (drf-spectacular)."""
 
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -14,7 +16,7 @@ NULLABLE_STRING = {"type": "string", "nullable": True}
 NULLABLE_INTEGER = {"type": "integer", "format": "int64", "nullable": True}
 TIMESTAMP = {"type": "string", "example": "2016-05-22T06:04:20.425843"}
 
-DETAIL_ENTRY = {
+DETAIL_ENTRY: dict[str, Any] = {
     "type": "object",
     "required": list(LISTING_KEYS),
     "additionalProperties": False,
@@ -43,7 +45,7 @@ DETAIL_ENTRY = {
         },
     },
 }
-BRIEF_ENTRY = {
+BRIEF_ENTRY: dict[str, Any] = {
     "type": "object",
     "required": list(BRIEF_KEYS),
     "additionalProperties": False,
@@ -62,7 +64,7 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 
 
-VERSION_LIST = {
+VERSION_LIST: dict[str, Any] = {
     "type": "object",
     "required": ["versions"],
     "properties": {
@@ -207,7 +209,7 @@ class TokenScheme(OpenApiAuthenticationExtension):
 LISTING_ERRORS = _errors(400, 401, 403, 404, 405, 500, 503)
 
 
-def _listing(operation_id: str, summary: str, entry: dict) -> dict:
+def _listing(operation_id: str, summary: str, entry: dict) -> dict[str, Any]:
     return {
         "operation_id": operation_id,
         "summary": summary,
@@ -230,7 +232,7 @@ DETAIL = _listing(
 BRIEF = _listing("listImages", "List images, brief entries", BRIEF_ENTRY)
 # No JSON type on HEAD: python-glanceclient tries to parse a JSON-typed HEAD body.
 EMPTY_HTML = {(200, "text/html"): {"type": "string", "maxLength": 0}}
-IMAGE_HEAD = {
+IMAGE_HEAD: dict[str, Any] = {
     "operation_id": "headImage",
     "summary": "An image's metadata as X-Image-Meta-* headers",
     "description": "An empty `text/html` body; one `X-Image-Meta-<Field>` header per non-null "
@@ -238,7 +240,7 @@ IMAGE_HEAD = {
     "parameters": [VERSION_PARAMETER],
     "responses": {**EMPTY_HTML, **_errors(401, 403, 404, 500, 503, method="HEAD")},
 }
-IMAGE_GET = {
+IMAGE_GET: dict[str, Any] = {
     "operation_id": "downloadImage",
     "summary": "Image data download: not held by this catalog",
     "description": "Always 404 for a caller who may read images (use HEAD for an image).",
@@ -249,7 +251,7 @@ _NOT_NAMED = (
     "The id is not a UUID, or no image the caller may name has it (unknown, not visible, "
     "Windows; for a non-admin, deleted)."
 )
-IMAGE_DELETE = {
+IMAGE_DELETE: dict[str, Any] = {
     "operation_id": "deleteImage",
     "summary": "Delete an image (soft: the row stays, with status deleted)",
     "description": "An admin deletes any image but a Windows one; a token with a writing role "
@@ -272,7 +274,7 @@ IMAGE_DELETE = {
         **_errors(500, 503),
     },
 }
-MEMBER_ENTRY = {
+MEMBER_ENTRY: dict[str, Any] = {
     "type": "object",
     "required": ["member_id", "can_share"],
     "additionalProperties": False,
@@ -283,7 +285,7 @@ _MEMBERS_FORBIDDEN = OpenApiResponse(
     description="The token has no reading role; or the caller may see the image but neither "
     "owns it nor is an admin (a member project included).",
 )
-IMAGE_MEMBERS = {
+IMAGE_MEMBERS: dict[str, Any] = {
     "operation_id": "listImageMembers",
     "summary": "The projects an image is shared with (Glance v1)",
     "description": "For the image's owner project and admins; memberships of any status.",
@@ -300,7 +302,7 @@ IMAGE_MEMBERS = {
         **_errors(405, 500, 503),
     },
 }
-IMAGE_MEMBER = {
+IMAGE_MEMBER: dict[str, Any] = {
     "operation_id": "showImageMember",
     "summary": "One membership of an image (Glance v1)",
     "description": "Who may ask: as for the image's members.",
@@ -324,7 +326,7 @@ IMAGE_MEMBER = {
         **_errors(405, 500, 503),
     },
 }
-SHARED_IMAGES = {
+SHARED_IMAGES: dict[str, Any] = {
     "operation_id": "listSharedImages",
     "summary": "The images shared with a project (Glance v1)",
     "description": "Memberships of any status; deleted and Windows images are left out. A "
@@ -366,19 +368,19 @@ SHARED_IMAGES = {
         **_errors(405, 500, 503),
     },
 }
-VERSIONS = {
+VERSIONS: dict[str, Any] = {
     "operation_id": "listVersions",
     "summary": "Version list",
     "auth": [],
     "responses": {200: VERSION_LIST, **_errors(500, 503)},
 }
-ROOT_VERSIONS = {
+ROOT_VERSIONS: dict[str, Any] = {
     "operation_id": "chooseVersion",
     "summary": "Version list, as 300 Multiple Choices",
     "auth": [],
     "responses": {300: VERSION_LIST, **_errors(500, 503)},
 }
-VERSION = {
+VERSION: dict[str, Any] = {
     "operation_id": "showVersion",
     "summary": "One version's document",
     "auth": [],

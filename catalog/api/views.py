@@ -47,7 +47,9 @@ class ImageListView(GenericAPIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # After the token, before the filters: the order the errors are answered in.
-        self.paginator.read_parameters(request)
+        paginator = self.paginator
+        assert isinstance(paginator, MarkerPagination)
+        paginator.read_parameters(request)
 
     def get(self, request, version):
         rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

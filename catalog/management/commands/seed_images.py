@@ -121,7 +121,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 existing = Image.objects.count()
                 try:
-                    options = SeedOptions(
+                    seed_options = SeedOptions(
                         count=count,
                         seed=seed,
                         owners=owners,
@@ -142,7 +142,7 @@ class Command(BaseCommand):
                     delete_catalog()
                 with progress(total=count, desc="seeding") as bar:
                     load_images(
-                        generate_images(options),
+                        generate_images(seed_options),
                         into_empty=not existing or replace,
                         written=bar.update,
                     )
