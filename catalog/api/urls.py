@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from . import views
 
@@ -14,4 +14,5 @@ urlpatterns = [
     re_path(rf"^{VERSION}/images/?$", views.ImageBriefView.as_view(), name="brief"),
     re_path(rf"^{VERSION}/images/(?P<image_id>[^/]+)/?$", views.ImageView.as_view(), name="image"),
     re_path(rf"^{VERSION}/.*$", views.UnknownPathView.as_view()),
+    path("", include("catalog.api.v2.urls")),
 ]
