@@ -31,6 +31,12 @@ def test_it_describes_every_route(spec):
         "/{version}/images/detail": ["get"],
         "/{version}/images/{image_id}": ["get", "head"],
         "/healthz": ["get", "head"],
+        "/v2": ["get"],
+        "/v2/images": ["get"],
+        "/v2/images/{image_id}": ["get"],
+        "/v2/images/{image_id}/file": ["get"],
+        "/v2/schemas/image": ["get"],
+        "/v2/schemas/images": ["get"],
     }
 
 
