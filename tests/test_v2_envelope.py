@@ -52,9 +52,7 @@ def query(link):
     return path, parse_qsl(text, keep_blank_values=True)
 
 
-def test_the_envelope_has_images_first_schema_and_next_in_glances_order(
-    member_api, image_factory
-):
+def test_the_envelope_has_images_first_schema_and_next_in_glances_order(member_api, image_factory):
     made = [image_factory() for _ in range(3)]
     page = body(member_api.get(IMAGES, {"limit": "2"}))
     assert list(page) == ["images", "first", "schema", "next"]

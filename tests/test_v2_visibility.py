@@ -21,7 +21,9 @@ def catalog(image_factory):
 
     def shared(name, membership, **fields):
         member = MemberData(member_id=PROJECT_A, status=membership)
-        return image_factory(name=name, is_public=False, owner=PROJECT_B, members=[member], **fields)
+        return image_factory(
+            name=name, is_public=False, owner=PROJECT_B, members=[member], **fields
+        )
 
     images = {
         "public": image_factory(name="public", owner=PROJECT_B),
