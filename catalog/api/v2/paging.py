@@ -48,8 +48,8 @@ def _after(column: str, value) -> Param:
 def regions(ordering) -> list[Region] | None:
     """The regions of a one-direction order whose only nullable key is the first, or None."""
     columns = tuple(key for key, _ in ordering)
-    nullable = [key for key in columns if key in NULLABLE_SORT_KEYS]
-    if len({direction for _, direction in ordering}) != 1 or nullable not in ([], columns[:1]):
+    nullable = tuple(key for key in columns if key in NULLABLE_SORT_KEYS)
+    if len({direction for _, direction in ordering}) != 1 or nullable not in ((), columns[:1]):
         return None
     if not nullable:
         return [Region(Q(), columns)]
