@@ -10,16 +10,12 @@ from glanceclient import exc as glance_exc
 
 from catalog.services import images_import, token_create
 
-from .test_api_clients import (  # noqa: F401 (fixtures)
-    BIN,
-    LISTED,
-    PROJECT,
-    catalog,
-    make,
-    names,
-    run_cli,
-    secret,
-)
+from . import test_api_clients as v1
+from .test_api_clients import BIN, LISTED, PROJECT, make, names, run_cli
+
+# The v1 clients' catalog and token, so both APIs are tried on the same images.
+catalog = v1.catalog
+secret = v1.secret
 
 pytestmark = [pytest.mark.live_server_clients, pytest.mark.django_db(transaction=True)]
 
