@@ -255,3 +255,9 @@ def test_every_image_validates_against_the_served_schema(member_api, image_facto
     image_factory(disk_format="zvhd2", properties={"__os_type": "Linux"})
     validator = Draft4Validator(body(member_api.get("/v2/schemas/images")))
     validator.validate(body(member_api.get(IMAGES)))
+
+
+def test_another_method_is_405_whatever_its_parameters(member_api):
+    response = member_api.generic("TRACE", "/v2/images?limit=x&sort=name&sort_key=name")
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert member_api.post("/v2/images?visibility=nope").status_code == 405

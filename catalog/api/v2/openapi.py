@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter
 from catalog.models import ContainerFormat, DiskFormat, ImageStatus
 from catalog.querysets import MEMBER_STATUSES, VISIBILITIES
 
-from ..schema import VERSION_LIST, _errors
+from ..schema import CHANGES_SINCE, VERSION_LIST, _any_case, _errors
 from .parameters import SORT_DIRS, SORT_KEYS
 
 STRING = {"type": "string"}
@@ -82,6 +82,11 @@ OPERATORS = (
     "double quotes may hold commas"
 )
 TIME_FILTER = "An ISO 8601 time after `gt:`, `gte:`, `lt:`, `lte:`, `eq:` (or none) or `neq:`."
+# An operator, then what changes-since reads in v1 (the same ISO 8601 parser).
+TIME_PARAMETER = {
+    "type": "string",
+    "pattern": "^((gt|gte|lt|lte|eq|neq):)?" + CHANGES_SINCE["pattern"][1:],
+}
 LISTING_PARAMETERS = [
     _query("name", f"Exact name: {OPERATORS}.", STRING),
     _query("id", f"Image id: {OPERATORS}.", STRING),
@@ -97,9 +102,13 @@ LISTING_PARAMETERS = [
     _query(
         "protected", "true or false (lower case).", {"type": "string", "enum": ["true", "false"]}
     ),
-    _query("os_hidden", "true or false, any case; the catalog hides no image.", STRING),
-    _query("created_at", TIME_FILTER, STRING),
-    _query("updated_at", TIME_FILTER, STRING),
+    _query(
+        "os_hidden",
+        "true or false, any case; the catalog hides no image.",
+        _any_case("true", "false"),
+    ),
+    _query("created_at", TIME_FILTER, TIME_PARAMETER),
+    _query("updated_at", TIME_FILTER, TIME_PARAMETER),
     _query(
         "visibility",
         "Only images of this visibility (`all`: every one the caller may list).",

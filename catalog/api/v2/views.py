@@ -31,8 +31,10 @@ class ImageListView(GenericAPIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        # After the token, before any query: the order the errors are answered in.
-        self.parameters = ListingParameters.read(request.query_params)
+        # After the token, before any query: the order the errors are answered in. Another
+        # method is a 405, whatever its parameters.
+        if request.method.lower() in self.http_method_names:
+            self.parameters = ListingParameters.read(request.query_params)
 
     @extend_schema(**openapi.LISTING)
     def get(self, request):
