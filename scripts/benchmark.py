@@ -15,6 +15,9 @@ scan of the image table, measures the throughput of the default listing of both 
 and 16 concurrent clients, the CPU time their workers spend per request (/proc/<pid>/stat) and
 their memory, and writes everything to docs/benchmarks.md.
 
+The v2 listing (`GET /v2/images`) has rows of its own against the floor, and with
+`--glance-url` against a real Glance v2 serving the same catalog.
+
 A second table holds the worst cases a client may send (the most property filters allowed,
 every filter at once, the last page of every sort order, 128 KB values, ...): their planning
 and execution time (EXPLAIN ANALYZE) and their latency and status through the server, which
@@ -42,7 +45,7 @@ from serverprocess import ServerProcess
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/catalog_bench"
-DETAIL, BRIEF = "/v1.1/images/detail", "/v1.1/images"
+DETAIL, BRIEF, V2 = "/v1.1/images/detail", "/v1.1/images", "/v2/images"
 # A run's own tokens, so that runs at the same time against one database leave each other's be.
 RUN = secrets.token_hex(4)
 TOKEN_NAMES = {"admin": f"benchmark-admin-{RUN}", "member": f"benchmark-member-{RUN}"}
@@ -150,6 +153,16 @@ def cases(head_id: str, deep_marker: str) -> list[Case]:
         Case("member: limit=1000", DETAIL, {"limit": "1000"}, token="member"),
         Case("brief listing", BRIEF),
         Case("HEAD one image", f"{BRIEF}/{head_id}", method="HEAD"),
+        Case("v2: default listing", V2),
+        Case("v2: member: default listing", V2, token="member"),
+        Case(
+            "v2: member: shared, any status",
+            V2,
+            {"visibility": "shared", "member_status": "all"},
+            token="member",
+        ),
+        Case("v2: __os_type=Linux", V2, {"__os_type": "Linux"}),
+        Case("v2: limit=1000", V2, {"limit": "1000"}),
     ]
 
 
@@ -424,6 +437,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--worst-requests", type=int, default=5, help="Timed requests per worst case."
     )
     parser.add_argument(
+        "--glance-url",
+        help="A Glance v2 serving the same catalog, its identity taken from headers (no "
+        "Keystone): the v2 rows are measured against it too.",
+    )
+    parser.add_argument(
         "--output",
         default=str(PROJECT_ROOT / "docs" / "benchmarks.md"),
         help="Markdown report to write; '-' writes none.",
@@ -494,6 +512,8 @@ def main():
         floor = ServerProcess(args.database_url, args.workers, **FLOOR)
         with service, floor:
             results = measure(service, floor, cursor, secrets_, args, facts, orjson)
+            if args.glance_url:
+                measure_glance(service, results, secrets_, args, facts, orjson)
             worst = measure_worst(service, floor, cursor, secrets_, args, orjson)
     finally:
         from catalog.models import ApiToken
@@ -530,6 +550,7 @@ def create_tokens(facts: dict) -> dict:
         .order_by("-images", "owner")
     )
     projects = {"admin": provider, "member": tenants[0]["owner"] if tenants else "benchmark"}
+    facts["projects"] = projects
     return {
         role: token_create(project=projects[role], roles=[role], name=TOKEN_NAMES[role])[1]
         for role in ("admin", "member")
@@ -582,6 +603,52 @@ def measure(service, floor, cursor, secrets_, args, facts, orjson) -> list[Case]
     for name, sizes in facts["memory"].items():
         print(f"worker memory, {name}: {', '.join(f'{size / 2**20:.0f} MiB' for size in sizes)}")
     return results
+
+
+def measure_glance(service, results, secrets_, args, facts, orjson) -> None:
+    """The v2 rows against a real Glance on the same catalog: `args.requests` pairs each, the
+    service then Glance, and whether both listed the same images (Glance shows Windows
+    images, which the catalog hides, so a catalog holding them lists differently)."""
+    from http.client import HTTPConnection
+
+    glance = urlsplit(args.glance_url)
+    facts["glance"] = []
+    print("\nthe reference Glance", flush=True)
+    for case in results:
+        if not case.path.startswith(V2):
+            continue
+        project = facts["projects"][case.token]
+        roles = "admin,member,reader" if case.token == "admin" else "member,reader"
+        identity = {
+            "X-Identity-Status": "Confirmed",
+            "X-Project-Id": project,
+            "X-Tenant-Id": project,
+            "X-Roles": roles,
+            "Accept": "application/json",
+        }
+        ours = service.connection()
+        theirs = HTTPConnection(glance.hostname, glance.port or 80, timeout=60)
+        headers = {"X-Auth-Token": secrets_[case.token]}
+        samples, glance_samples, same = [], [], True
+        for number in range(args.warmup + args.requests):
+            started = time.perf_counter()
+            answer = request(ours, "GET", case.url, headers)
+            elapsed = time.perf_counter() - started
+            started = time.perf_counter()
+            reference = request(theirs, "GET", case.url, identity)
+            glance_elapsed = time.perf_counter() - started
+            if reference.status != 200:
+                raise SystemExit(f"Glance: {case.url} answered {reference.status}")
+            if number >= args.warmup:
+                samples.append(elapsed)
+                glance_samples.append(glance_elapsed)
+            ids = [[i["id"] for i in orjson.loads(a.body)["images"]] for a in (answer, reference)]
+            same = same and ids[0] == ids[1]
+        ours.close()
+        theirs.close()
+        row = (case, milliseconds(samples)[0], milliseconds(glance_samples)[0], same)
+        facts["glance"].append(row)
+        print(f"{case.label:36} service {row[1]:6.1f}ms  Glance {row[2]:6.1f}ms  same ids: {same}")
 
 
 def measure_worst(service, floor, cursor, secrets_, args, orjson) -> list[Case]:
@@ -747,6 +814,7 @@ def report(results: list[Case], worst: list[Case], facts: dict, soak: str | None
             f"| {case.sql_ms:.1f} ms | {case.rows_filtered:,} | {flagged} |"
         )
     lines += ["", *load_report(facts, args), *targets_report(results, facts)]
+    lines += glance_report(facts)
     lines += [
         "",
         *worst_report(worst, args),
@@ -861,6 +929,33 @@ def targets_report(results: list[Case], facts: dict) -> list[str]:
         + ".",
         *(f"* {case.label} (no target): {case.ratio:.2f}x the floor." for case in heads),
     ]
+    return lines
+
+
+def glance_report(facts: dict) -> list[str]:
+    if not facts.get("glance"):
+        return [
+            "",
+            "## The reference Glance",
+            "",
+            "Not measured in this run: `--glance-url` names a Glance v2 serving the same "
+            "catalog (docs/glance-v2-comparison.md says how one was set up).",
+        ]
+    lines = [
+        "",
+        "## The reference Glance",
+        "",
+        "The v2 rows against a real Glance v2 serving the same catalog, identity from headers "
+        "(no Keystone in front of it): the same request to each in turn, medians.",
+        "",
+        "| Request | Service | Glance | Glance / service | Same images |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for case, ours, glance, same in facts["glance"]:
+        lines.append(
+            f"| {case.label}: `GET {case.url[:70]}` | {ours:.1f} ms | {glance:.1f} ms "
+            f"| {glance / ours:.1f}x | {'yes' if same else 'no'} |"
+        )
     return lines
 
 

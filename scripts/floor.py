@@ -3,10 +3,11 @@
     python scripts/floor.py        # DATABASE_URL, BIND, WORKERS as for `python -m imsproject.serve`
 
 A WSGI application written without the project's code (no Django, no catalog imports): for a
-listing, one query for the token (the SHA-256 of `X-Auth-Token` against catalog_apitoken,
-revoked and expired tokens refused), one query for the page (visibility, the Windows and
-deleted exclusions, the filters, the keyset order after a marker, each image's properties
-folded into JSON by the database), orjson, a request id. HEAD of one image is one query too.
+listing (v1's, and v2's in its default order), one query for the token (the SHA-256 of
+`X-Auth-Token` against catalog_apitoken, revoked and expired tokens refused), one query for
+the page (visibility, the Windows and deleted exclusions, the filters, the keyset order
+after a marker, each image's properties folded into JSON by the database), orjson, a request
+id. HEAD of one image is one query too.
 Its bodies are byte for byte the service's (scripts/benchmark.py checks it on every request it
 measures); nothing else of the contract is here: no validation beyond what the benchmark sends,
 no error bodies, no HEAD header budget. What the service does on top of this is its overhead.
@@ -25,7 +26,7 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 import psycopg2
@@ -35,6 +36,7 @@ MAX_LIMIT = int(os.environ.get("CATALOG_MAX_LIMIT", 1000))
 READ_ROLES = frozenset(os.environ.get("CATALOG_READ_ROLES", "reader,member,admin").split(","))
 PROPERTY_INDEX_PREFIX = 100  # the length of value the property index holds
 LISTING = re.compile(r"/v1(?:\.[01])?/images(/detail)?")
+V2_LISTING = re.compile(r"/v2/images/?")
 IMAGE = re.compile(r"/v1(?:\.[01])?/images/([^/]+)")
 JSON = "application/json; charset=UTF-8"
 
@@ -90,6 +92,11 @@ def answer(environ, method, path):
     if path == "/healthz":
         query("SELECT 1")
         return "200 OK", None, b'{"status": "ok"}'
+    if V2_LISTING.fullmatch(path) and method == "GET":
+        caller = authenticate(environ.get("HTTP_X_AUTH_TOKEN"))
+        if caller is None:
+            return "401 Unauthorized", None, b'{"error": "token"}'
+        return v2_listing(caller, environ.get("QUERY_STRING", ""))
     listing = LISTING.fullmatch(path)  # `/images/detail` is a listing, not an image's id
     image = None if listing else IMAGE.fullmatch(path)
     if not (listing and method == "GET") and not (image and method == "HEAD"):
@@ -264,6 +271,94 @@ def entries(keys, rows):
             text = image["properties"]
             image["properties"] = orjson.loads(text) if text else {}
     return images
+
+
+# ------------------------------------------------------------------------------
+# The v2 listing, in its default order (created_at, id, descending)
+# ------------------------------------------------------------------------------
+
+V2_COLUMNS = (
+    "properties", "name", "disk_format", "container_format", "visibility", "size",
+    "virtual_size", "status", "checksum", "protected", "min_ram", "min_disk", "owner", "id",
+    "created_at", "updated_at",
+)  # fmt: skip
+V2_SELECTED = {
+    "properties": "(SELECT json_object_agg(p.key, p.value ORDER BY p.key)::text"
+    " FROM catalog_imageproperty p WHERE p.image_id = i.id)",
+    "visibility": "CASE WHEN i.is_public THEN 'public' WHEN EXISTS (SELECT 1 FROM"
+    " catalog_imagemember a WHERE a.image_id = i.id) THEN 'shared' ELSE 'private' END",
+    "id": "i.id::text",
+    **{
+        moment: f"to_char(i.{moment} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        for moment in ("created_at", "updated_at")
+    },
+}
+V2_NOT_FILTERS = frozenset({"limit", "marker", "member_status", "visibility"})
+V2_HIDDEN = frozenset({"direct_url", "locations", "stores"})
+V2_VISIBILITY = {
+    "public": "i.is_public",
+    "private": "NOT i.is_public AND NOT EXISTS (SELECT 1 FROM catalog_imagemember a"
+    " WHERE a.image_id = i.id)",
+    "shared": "NOT i.is_public AND EXISTS (SELECT 1 FROM catalog_imagemember a"
+    " WHERE a.image_id = i.id)",
+}
+
+
+def v2_listing(caller, query_string):
+    """Glance v2's listing: accepted shares by default, `member_status`, `visibility`, every
+    other parameter a property filter; the `first`/`next` links of the request's own."""
+    project, is_admin = caller
+    params = dict(parse_qsl(query_string, keep_blank_values=True))
+    args = {"project": project, "limit": min(int(params.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)}
+    where = ["NOT i.is_windows", "NOT i.deleted", "i.status <> 'killed'"]
+    if not is_admin:
+        status = params.get("member_status", "accepted")
+        member = "" if status == "all" else " AND s.status = %(member_status)s"
+        args["member_status"] = status
+        where.append(
+            "(i.is_public OR i.owner = %(project)s OR EXISTS (SELECT 1 FROM catalog_imagemember"
+            f" s WHERE s.image_id = i.id AND s.member_id = %(project)s{member}))"
+        )
+    if params.get("visibility") in V2_VISIBILITY:
+        where.append(V2_VISIBILITY[params["visibility"]])
+    properties = {n: v for n, v in params.items() if n not in V2_NOT_FILTERS}
+    where += filters({f"property-{n}": v for n, v in properties.items()}, args)
+    select = ", ".join(V2_SELECTED.get(column, f"i.{column}") for column in V2_COLUMNS)
+    sql = (
+        f"SELECT {select} FROM catalog_image i WHERE {' AND '.join(where)}"
+        " ORDER BY i.created_at DESC, i.id DESC LIMIT %(limit)s"
+    )
+    images = [v2_image(row) for row in query(sql, args)]
+    links = {name: value for name, value in params.items() if name != "marker"}
+    body = {
+        "images": images,
+        "first": f"/v2/images?{urlencode(links)}" if links else "/v2/images",
+        "schema": "/v2/schemas/images",
+    }
+    if images and len(images) == args["limit"]:
+        body["next"] = f"/v2/images?{urlencode({**links, 'marker': images[-1]['id']})}"
+    return "200 OK", None, orjson.dumps(body)
+
+
+def v2_image(row):
+    properties, *fields = row
+    image = {k: v for k, v in orjson.loads(properties or "{}").items() if k not in V2_HIDDEN}
+    named = dict(zip(V2_COLUMNS[1:], fields, strict=True))
+    pk = named["id"]
+    image.update(
+        {key: named[key] for key in V2_COLUMNS[1:13]},
+        os_hidden=False,
+        os_hash_algo=None,
+        os_hash_value=None,
+        id=pk,
+        created_at=named["created_at"],
+        updated_at=named["updated_at"],
+        tags=[],
+        self=f"/v2/images/{pk}",
+        file=f"/v2/images/{pk}/file",
+        schema="/v2/schemas/image",
+    )
+    return image
 
 
 # ------------------------------------------------------------------------------

@@ -34,6 +34,12 @@ def test_it_describes_every_route(spec):
         "/{version}/images/{image_id}/members/{member_id}": ["get"],
         "/{version}/shared-images/{project}": ["get"],
         "/healthz": ["get", "head"],
+        "/v2": ["get"],
+        "/v2/images": ["get"],
+        "/v2/images/{image_id}": ["get"],
+        "/v2/images/{image_id}/file": ["get"],
+        "/v2/schemas/image": ["get"],
+        "/v2/schemas/images": ["get"],
     }
 
 
@@ -169,3 +175,32 @@ def test_every_operation_documents_the_maintenance_503(spec, member_api, setting
             response = member_api.generic(method.upper(), url)
             assert response.status_code == 503, (method, path)
             assert "503" in operation["responses"], (method, path)
+
+
+def test_the_v2_listing_is_described_with_its_parameters_and_image(spec, member_api, image_factory):
+    operation = spec["paths"]["/v2/images"]["get"]
+    names = {parameter["name"] for parameter in operation["parameters"]}
+    assert {
+        "name",
+        "id",
+        "status",
+        "visibility",
+        "member_status",
+        "created_at",
+        "sort",
+        "sort_key",
+        "sort_dir",
+        "limit",
+        "marker",
+    } <= names
+    assert "`__imagetype=gold`" in operation["description"]
+    assert set(operation["responses"]) == {"200", "400", "401", "403", "405", "500", "503"}
+    image_factory(properties={"__os_type": "Linux"})
+    body = member_api.get("/v2/images").json()
+    envelope = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert set(envelope["required"]) <= set(body) <= set(envelope["properties"])
+    described = envelope["properties"]["images"]["items"]
+    (image,) = body["images"]
+    assert [key for key in image if key != "__os_type"] == described["required"]
+    one = spec["paths"]["/v2/images/{image_id}"]["get"]["responses"]["200"]["content"]
+    assert one["application/json"]["schema"] == described

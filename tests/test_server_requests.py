@@ -177,9 +177,11 @@ FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "images.example.c
 
 
 def versions_href(server, headers) -> str:
+    """The v1.1 entry's link: the base URL the server believes it is at, and `/v1/`."""
     response = server.request("GET", "/versions", headers=headers)
     assert response.status == 200
-    return response.json()["versions"][0]["links"][0]["href"]
+    (entry,) = [v for v in response.json()["versions"] if v["id"] == "v1.1"]
+    return entry["links"][0]["href"]
 
 
 def test_forwarded_headers_are_ignored_by_default(production_server):

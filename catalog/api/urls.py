@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from . import members, views
 
@@ -29,4 +29,5 @@ urlpatterns = [
         name="shared-images",
     ),
     re_path(rf"^{VERSION}/.*$", views.UnknownPathView.as_view()),
+    path("", include("catalog.api.v2.urls")),
 ]

@@ -32,6 +32,8 @@ from .pagination import MarkerPagination
 from .serialization import BRIEF_COLUMNS, DETAIL_COLUMNS, detail_entries
 
 VERSIONS = ("v1.1", "v1.0")
+# docs/api.md#version-discovery: IMS's list, the v2 API first (its newest CURRENT).
+V2_VERSIONS = {"v2.2": "CURRENT", "v2.1": "SUPPORTED", "v2.0": "SUPPORTED"}
 
 
 class ImageListView(GenericAPIView):
@@ -136,13 +138,15 @@ class ImageView(APIView):
 
 
 def version_document(request, versions) -> dict:
-    href = f"{base_url(request)}/v1/"
-    return {
-        "versions": [
-            {"id": version, "status": "DEPRECATED", "links": [{"rel": "self", "href": href}]}
-            for version in versions
-        ]
-    }
+    """The entries of `versions`: a v2 one links `/v2/`, a v1 one `/v1/` (the prefix
+    python-glanceclient uses)."""
+    base = base_url(request)
+    entries = []
+    for version in versions:
+        status = V2_VERSIONS.get(version, "DEPRECATED")
+        href = f"{base}/{version.split('.')[0]}/"
+        entries.append({"id": version, "status": status, "links": [{"rel": "self", "href": href}]})
+    return {"versions": entries}
 
 
 class VersionsView(APIView):
@@ -155,7 +159,7 @@ class VersionsView(APIView):
 
     @extend_schema(**schema.VERSIONS)
     def get(self, request):
-        return Response(version_document(request, VERSIONS), status=self.status)
+        return Response(version_document(request, (*V2_VERSIONS, *VERSIONS)), status=self.status)
 
 
 @extend_schema_view(get=extend_schema(**schema.ROOT_VERSIONS))
@@ -166,7 +170,8 @@ class RootView(VersionsView):
 
 
 class VersionView(APIView):
-    """`GET /v1.1` (and `/v1`, `/v1.0`): that version's entry, no token needed."""
+    """`GET /v1.1` (and `/v1`, `/v1.0`): that version's entry; `GET /v2`: the v2 entries.
+    No token needed."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -174,6 +179,8 @@ class VersionView(APIView):
 
     @extend_schema(**schema.VERSION)
     def get(self, request, version):
+        if version == "v2":
+            return Response(version_document(request, V2_VERSIONS))
         return Response(version_document(request, ["v1.0" if version == "v1" else version]))
 
 
