@@ -16,20 +16,10 @@ from catalog.querysets import MEMBER_STATUSES, VISIBILITIES, ReadScope, V2Scope
 
 from ..errors import BadRequest
 from ..filters import Selection, echo
-from ..pagination import _limit
+from ..pagination import SORT_DIRS, SORT_KEYS, _limit
 from .filters import FILTERS, NOTHING, Lookup, property_lookup
 
-SORT_KEYS = (
-    "name",
-    "status",
-    "container_format",
-    "disk_format",
-    "size",
-    "id",
-    "created_at",
-    "updated_at",
-)
-SORT_DIRS = ("asc", "desc")
+# The same sort keys as v1 (Glance v2 allows these and the same two directions).
 DEFAULT_SORT = ("created_at", "desc")
 # Handled here, never property filters. `deleted` is ignored, as Glance overrides it.
 PAGING = ("limit", "marker", "sort", "sort_key", "sort_dir")
