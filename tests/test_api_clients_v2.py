@@ -8,7 +8,8 @@ import pytest
 from glanceclient import Client as GlanceClient
 from glanceclient import exc as glance_exc
 
-from catalog.services import images_import, token_create
+from catalog.services import images_import
+from catalog.tokens import token_create
 
 from . import test_api_clients as v1
 from .test_api_clients import BIN, LISTED, PROJECT, make, names, run_cli
