@@ -7,7 +7,8 @@ properties into one JSON object, so Python only fills in the keys every image sh
 from typing import Any
 
 import orjson
-from django.db.models import Case, Exists, F, Func, OuterRef, TextField, Value, When
+from django.db.models import Case, F, Func, OuterRef, Subquery, TextField, Value, When
+from django.db.models.lookups import IsNull
 
 from catalog.models import ImageMember
 
@@ -33,10 +34,13 @@ class V2Timestamp(Func):
 def visibility():
     """Glance v2's visibility from what the catalog stores: public when `is_public`,
     otherwise shared when the image has members, else private."""
-    members = ImageMember.objects.filter(image=OuterRef("pk"))
+    # A scalar subquery, not EXISTS: PostgreSQL may turn an EXISTS in the select list into a
+    # hashed subplan that reads every membership (200,000 rows, 100 ms on a million images)
+    # to answer a page of 25; this one is an index probe per listed row.
+    member = ImageMember.objects.filter(image=OuterRef("pk")).values("image")[:1]
     return Case(
         When(is_public=True, then=Value("public")),
-        When(Exists(members), then=Value("shared")),
+        When(IsNull(Subquery(member), False), then=Value("shared")),
         default=Value("private"),
         output_field=TextField(),
     )
