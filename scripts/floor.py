@@ -285,8 +285,9 @@ V2_COLUMNS = (
 V2_SELECTED = {
     "properties": "(SELECT json_object_agg(p.key, p.value ORDER BY p.key)::text"
     " FROM catalog_imageproperty p WHERE p.image_id = i.id)",
-    "visibility": "CASE WHEN i.is_public THEN 'public' WHEN EXISTS (SELECT 1 FROM"
-    " catalog_imagemember a WHERE a.image_id = i.id) THEN 'shared' ELSE 'private' END",
+    "visibility": "CASE WHEN i.is_public THEN 'public' WHEN (SELECT a.image_id FROM"
+    " catalog_imagemember a WHERE a.image_id = i.id LIMIT 1) IS NOT NULL THEN 'shared'"
+    " ELSE 'private' END",
     "id": "i.id::text",
     **{
         moment: f"to_char(i.{moment} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
