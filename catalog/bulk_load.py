@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from contextlib import closing, contextmanager, nullcontext
 from datetime import datetime
 from itertools import islice
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -37,25 +38,32 @@ def load_images(
     `into_empty` says the catalog's tables are empty (or just emptied), so PostgreSQL may
     build the indexes after the load; `written` is told how many images each batch wrote.
     """
-    writer: PostgresWriter | SqlWriter
-    if connection.vendor == "postgresql":
-        writer = PostgresWriter()
-        # Into empty tables, loading first and indexing after is several times faster than
-        # keeping every index up to date row by row.
-        indexing = deferred_indexes() if into_empty else nullcontext()
-    else:
-        writer, indexing = SqlWriter(), nullcontext()
-    batches = (writer.encode(batch) for batch in _batches(images))
+    writer_ = writer()
+    # Into empty PostgreSQL tables, loading first and indexing after is several times faster
+    # than keeping every index up to date row by row.
+    indexing = (
+        deferred_indexes() if into_empty and connection.vendor == "postgresql" else nullcontext()
+    )
+    batches = (writer_.encode(batch) for batch in _batches(images))
     if connection.vendor == "postgresql":
         # Generating is Python's work and COPY is the server's: overlap them.
         batches = in_background(batches)
     with indexing, closing(batches):
         for encoded in batches:
-            written(writer.write(encoded))
+            written(writer_.write(encoded))
     if connection.vendor == "postgresql":
         # Fresh statistics, so the first queries on the new catalog get good plans.
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {', '.join(_quoted(CATALOG_TABLES))}")
+
+
+def writer(tables: "Tables | None" = None) -> "PostgresWriter | SqlWriter":
+    """The fastest writer the database has, for rows in the caller's transaction: COPY on
+    PostgreSQL, batched INSERTs elsewhere, into the catalog's tables unless `tables` names
+    others. `write(encode(batch))` writes a batch."""
+    if connection.vendor == "postgresql":
+        return PostgresWriter(tables)
+    return SqlWriter(tables)
 
 
 def _batches(rows):
@@ -123,24 +131,39 @@ def delete_catalog():
             model.objects.all().delete()
 
 
-_PROPERTY_COLUMNS = ("image_id", "key", "value")
-_MEMBER_COLUMNS = ("image_id", "member_id", "can_share", "status")
+PROPERTY_COLUMNS = ("image_id", "key", "value")
+MEMBER_COLUMNS = ("image_id", "member_id", "can_share", "status")
 
 
-def _insert_sql(model, columns) -> str:
+def catalog_tables() -> "Tables":
+    quote = connection.ops.quote_name
+    return Tables(*(quote(model._meta.db_table) for model in (Image, ImageProperty, ImageMember)))
+
+
+class Tables(NamedTuple):
+    """Where a writer writes: the catalog's own tables, or others with the same columns
+    (an import's staging tables). The names are ready for SQL (quoted or qualified)."""
+
+    images: str
+    properties: str
+    members: str
+
+
+def _insert_sql(table: str, columns) -> str:
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
     marks = ", ".join(["%s"] * len(columns))
-    return f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"
+    return f"INSERT INTO {table} ({names}) VALUES ({marks})"
 
 
 class SqlWriter:
     """Batched INSERTs through Django's cursor, with its own value adapters (SQLite)."""
 
-    def __init__(self):
-        self.images = _insert_sql(Image, IMAGE_COLUMNS)
-        self.properties = _insert_sql(ImageProperty, _PROPERTY_COLUMNS)
-        self.members = _insert_sql(ImageMember, _MEMBER_COLUMNS)
+    def __init__(self, tables: Tables | None = None):
+        tables = tables or catalog_tables()
+        self.images = _insert_sql(tables.images, IMAGE_COLUMNS)
+        self.properties = _insert_sql(tables.properties, PROPERTY_COLUMNS)
+        self.members = _insert_sql(tables.members, MEMBER_COLUMNS)
         ops = connection.ops
         self.moment = ops.adapt_datetimefield_value
         # Without a native UUID type Django stores the 32 hex digits; with one, the UUID.
@@ -181,6 +204,9 @@ NULL = "\\N"  # COPY's text format spells NULL \N
 _COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
 
 
+_ESCAPES_KEPT = 100_000
+
+
 def _copy_text(value: str) -> str:
     for special, escaped in _COPY_ESCAPES:
         value = value.replace(special, escaped)
@@ -202,25 +228,29 @@ def _copy_bool(value: bool) -> str:
 class PostgresWriter:
     """COPY, the fastest way into PostgreSQL: a million images in about a minute."""
 
-    def __init__(self):
+    def __init__(self, tables: Tables | None = None):
         connection.ensure_connection()
         self.raw = connection.connection.cursor()
         quote = connection.ops.quote_name
+        tables = tables or catalog_tables()
 
-        def copy(model, columns):
+        def copy(table, columns):
             names = ", ".join(quote(column) for column in columns)
-            return f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
+            return f"COPY {table} ({names}) FROM STDIN"
 
-        self.images = copy(Image, IMAGE_COLUMNS)
-        self.properties = copy(ImageProperty, _PROPERTY_COLUMNS)
-        self.members = copy(ImageMember, _MEMBER_COLUMNS)
+        self.images = copy(tables.images, IMAGE_COLUMNS)
+        self.properties = copy(tables.properties, PROPERTY_COLUMNS)
+        self.members = copy(tables.members, MEMBER_COLUMNS)
         # Keys and values repeat endlessly; escape each distinct one once.
-        self.escaped = {}
-        self.property_rows = {}
+        self.escaped: dict[str, str] = {}
+        self.property_rows: dict[tuple, str] = {}
 
     def _escape(self, value: str) -> str:
         escaped = self.escaped.get(value)
         if escaped is None:
+            # An imported file's values may all differ: keep the memory bounded.
+            if len(self.escaped) > _ESCAPES_KEPT:
+                self.escaped.clear()
             escaped = self.escaped[value] = _copy_text(value)
         return escaped
 

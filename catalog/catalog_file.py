@@ -2,15 +2,20 @@
 (docs/operations.md#catalog-file-format).
 
 Reading is strict: a wrong type is an error, never a silent conversion, and every error names
-the entry's position (1-based), its id and the field. Checking a file (check_catalog, the
-admin's preview) collects every error; reading it (read_catalog, the commands) raises them.
+the entry's position (1-based), its id and the field. A file is read as a stream, one entry at
+a time (`read_entries`), so its size does not matter; every problem is noted in a `Problems`
+and reading goes on after one, so that a file's problems are reported all at once. Checking
+a file held in memory (check_catalog, the admin's preview) returns every error; reading it
+whole (read_catalog) raises them.
 """
 
+import io
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any, BinaryIO, Literal
 
+import ijson
 import orjson
 from pydantic import (
     AfterValidator,
@@ -150,10 +155,6 @@ def _shown(part: str) -> str:
     return part if part and part.isprintable() else repr(part)
 
 
-def _describe(error: ValidationError, position: int, raw: Any) -> str:
-    return _describe_problem(error.errors()[0], position, raw)
-
-
 def _describe_problem(problem: Any, position: int, raw: Any) -> str:
     """One of pydantic's problems with an entry, in the one-line form the commands print."""
     # ("properties", "", "[key]") reads as properties.'' : the key itself is at fault.
@@ -165,8 +166,12 @@ def _describe_problem(problem: Any, position: int, raw: Any) -> str:
         # A model-level check names its field at the start of its own message.
         if field == "entry" and ": " in message:
             field, message = message.split(": ", 1)
+    return f"{_entry_named(position, raw)}: {field}: {message}"
+
+
+def _entry_named(position: int, raw: Any) -> str:
     raw_id = raw.get("id") if isinstance(raw, dict) else None
-    return f"entry {position} (id {_shown(str(raw_id)) if raw_id else 'none'}): {field}: {message}"
+    return f"entry {position} ({f'id {_shown(str(raw_id))}' if raw_id else 'no id'})"
 
 
 def entry_for_export(image: Image) -> dict[str, Any]:
@@ -193,56 +198,146 @@ def entry_for_export(image: Image) -> dict[str, Any]:
     return entry
 
 
-def write_catalog(images: Iterable[Image], write: Callable[[str], Any]) -> int:
+def entry_for_seeded(seeded: Any) -> dict[str, Any]:
+    """A generated image (catalog.seeding.SeededImage) as a catalog file entry: a realistic
+    file of any size, without a database, for tests and benchmarks of the import."""
+    image = seeded.image
+    return {
+        "id": str(uuid.UUID(image.id)),
+        **{key: getattr(image, key) for key in LISTING_KEYS[1:13]},
+        "created_at": format_timestamp(image.created_at),
+        "updated_at": format_timestamp(image.updated_at),
+        "deleted": image.deleted,
+        "deleted_at": format_timestamp(image.deleted_at),
+        "properties": seeded.properties,
+        **({"members": [m._asdict() for m in seeded.members]} if seeded.members else {}),
+    }
+
+
+def write_catalog(
+    images: Iterable[Any],
+    write: Callable[[str], Any],
+    as_entry: Callable[[Any], dict[str, Any]] = entry_for_export,
+) -> int:
     """Write images as a catalog file, one entry per line; returns how many were written."""
     count = 0
     write('{"images": [')
     for count, image in enumerate(images, start=1):
         write("\n" if count == 1 else ",\n")
-        write(orjson.dumps(entry_for_export(image)).decode())
+        write(orjson.dumps(as_entry(image)).decode())
     write("\n]}\n" if count else "]}\n")
     return count
 
 
-def check_entries(raw_entries: Iterable[Any]) -> tuple[list[CatalogEntry], list[str]]:
-    """Validate every entry, going on after a bad one.
+# The lines a report shows before it only counts the rest.
+PROBLEMS_SHOWN = 100
+NOT_A_CATALOG = 'not a catalog file: expected {"images": [...]} at the top'
 
-    Returns the valid entries and every error (each naming its entry's position), so that a
-    preview can show all that is wrong with a file at once.
+
+class Problems:
+    """Every problem found in a catalog file, in the file's order: the first `shown` as
+    lines, the rest only counted, so that a file with a million bad entries still takes
+    little memory to report. `shown=None` keeps every line."""
+
+    def __init__(self, shown: int | None = PROBLEMS_SHOWN):
+        self.shown = shown
+        self.lines: list[str] = []
+        self.count = 0
+        self.entries = 0  # how many entries have at least one problem
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def add(self, line: str) -> None:
+        self.count += 1
+        if self.shown is None or len(self.lines) < self.shown:
+            self.lines.append(line)
+
+    def add_entry(self, lines: Iterable[str]) -> None:
+        self.entries += 1
+        for line in lines:
+            self.add(line)
+
+    @property
+    def more(self) -> int:
+        """The problems found but not kept as lines."""
+        return self.count - len(self.lines)
+
+    def report(self) -> list[str]:
+        """The lines, then "and N more" if some were only counted."""
+        return self.lines + ([f"and {self.more} more"] if self.more else [])
+
+
+class _Malformed(Exception):
+    """The file is not a catalog file: reading it stops here."""
+
+
+def _checked(events: Iterable[tuple[str, str, Any]]) -> Iterator[tuple[str, str, Any]]:
+    """ijson's parse events, checked for the catalog file's outline as they pass: an object
+    whose one key, `images`, holds an array."""
+    images = False
+    for prefix, event, value in events:
+        # Most events are inside an entry (prefix "images.item..."): one comparison each.
+        if prefix == "":
+            if event == "map_key":
+                if value != "images":
+                    raise _Malformed(f"not a catalog file: unexpected top-level key {value!r}")
+                if images:
+                    raise _Malformed("not a catalog file: the key 'images' appears twice")
+                images = True
+            elif event not in ("start_map", "end_map"):
+                raise _Malformed(NOT_A_CATALOG)
+        elif prefix == "images" and event not in ("start_array", "end_array"):
+            raise _Malformed(NOT_A_CATALOG)
+        yield prefix, event, value
+    if not images:
+        raise _Malformed(NOT_A_CATALOG)
+
+
+def read_entries(stream: BinaryIO, problems: Problems) -> Iterator[CatalogEntry]:
+    """Yield the valid entries of a catalog file as they are read, noting every problem in
+    `problems` and going on after a bad entry; the file is not valid if `problems` holds any
+    once the entries are exhausted.
+
+    Memory stays small whatever the file's size: one entry at a time, plus each id seen (a
+    few dozen bytes an image) to refuse an id that comes twice.
     """
-    entries, errors = [], []
-    seen_ids: dict[Any, int] = {}
-    for position, raw in enumerate(raw_entries, start=1):
-        try:
-            entry = CatalogEntry.model_validate(raw)
-        except ValidationError as error:
-            # Every field's problem, not only the first: a preview shows all there is to fix.
-            errors += [_describe_problem(problem, position, raw) for problem in error.errors()]
-            continue
-        if entry.id is not None:
-            if entry.id in seen_ids:
-                errors.append(
-                    f"entry {position} (id {entry.id}): id: "
-                    f"the same id as entry {seen_ids[entry.id]}"
+    seen_ids: dict[int, int] = {}
+    position = 0
+    # Fractional numbers come as Decimal, which no field takes (ijson's use_float would
+    # refuse the whole file at an integer beyond 64 bits instead of the one entry).
+    events = _checked(ijson.parse(stream))
+    try:
+        for position, raw in enumerate(ijson.items(events, "images.item"), start=1):
+            try:
+                entry = CatalogEntry.model_validate(raw)
+            except ValidationError as error:
+                # Every field's problem, not only the first: a report shows all there is to fix.
+                problems.add_entry(
+                    _describe_problem(problem, position, raw) for problem in error.errors()
                 )
                 continue
-            seen_ids[entry.id] = position
-        entries.append(entry)
-    return entries, errors
+            if entry.id is not None:
+                first = seen_ids.setdefault(entry.id.int, position)
+                if first != position:
+                    problems.add_entry(
+                        [f"entry {position} (id {entry.id}): id: the same id as entry {first}"]
+                    )
+                    continue
+            yield entry
+    except _Malformed as malformed:
+        problems.add(str(malformed))
+    except ijson.JSONError as error:
+        # The parser's message: its first line (the others draw the place in the text).
+        where = f" after entry {position}" if position else ""
+        problems.add(f"not a JSON document{where}: {str(error).strip().splitlines()[0]}")
 
 
 def check_catalog(data: bytes) -> tuple[list[CatalogEntry], list[str]]:
-    """Read a whole catalog file: its valid entries, and every error instead of the first."""
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        return [], [f"not a JSON document: {error}"]
-    if not isinstance(document, dict) or not isinstance(document.get("images"), list):
-        return [], ['not a catalog file: expected {"images": [...]} at the top']
-    extra = set(document) - {"images"}
-    if extra:
-        return [], [f"not a catalog file: unexpected top-level key {sorted(extra)[0]!r}"]
-    return check_entries(document["images"])
+    """Read a whole catalog file held in memory: its valid entries, and every error."""
+    problems = Problems(shown=None)
+    entries = list(read_entries(io.BytesIO(data), problems))
+    return entries, problems.lines
 
 
 def read_catalog(stream: BinaryIO) -> list[CatalogEntry]:

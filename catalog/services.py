@@ -18,18 +18,24 @@ Writes that go elsewhere, on purpose:
 * The admin records what it changed in Django's own history (LogEntry).
 """
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import uuid
+from collections import Counter
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from . import tally
-from .catalog_file import CatalogEntry
+from . import bulk_load, tally
+from .catalog_file import CatalogEntry, CatalogFileError, Problems
 from .database import ROWS_PER_STATEMENT
 from .models import Image, ImageMember, ImageProperty, columns_from_properties
+from .seeding import ImageRow, MemberRow, SeededImage
+from .staging import Staging
 
 
 class CatalogError(Exception):
@@ -233,76 +239,80 @@ def images_bulk_update(
     return written
 
 
-@dataclass(frozen=True)
+@dataclass
 class ImportResult:
-    created: int
-    # The ids that were in the catalog already: replaced, or to be replaced on a dry run.
-    updated_ids: frozenset
-
-    @property
-    def updated(self) -> int:
-        return len(self.updated_ids)
-
-
-def _existing_ids(ids: Sequence) -> frozenset:
-    found: set = set()
-    for start in range(0, len(ids), ROWS_PER_STATEMENT):
-        chunk = ids[start : start + ROWS_PER_STATEMENT]
-        found.update(Image.objects.filter(pk__in=chunk).values_list("pk", flat=True))
-    return frozenset(found)
+    created: int = 0
+    # Images that were in the catalog already: replaced, or to be replaced on a dry run.
+    updated: int = 0
+    # Their ids, when asked for (a small file's: the admin records each image's history).
+    updated_ids: set = field(default_factory=set)
 
 
 def images_import(
     *,
-    entries: Sequence[CatalogEntry],
+    entries: Iterable[CatalogEntry],
     dry_run: bool = False,
     now: datetime | None = None,
-    progress: Iterable | None = None,
+    problems: Problems | None = None,
+    keep_ids: bool = False,
 ) -> ImportResult:
-    """Insert new ids and update existing ones, all in one transaction.
+    """Insert new ids and update existing ones, all or nothing.
 
     The file is the truth for the images it names: their fields, properties and members are
-    replaced by what it says, and its timestamps are kept as they are.
-    `progress`, if given, wraps the entries (a progress bar).
+    replaced by what it says, and its timestamps are kept as they are. `entries` may be a
+    stream (catalog_file.read_entries): they go into staging tables a batch at a time
+    (catalog.staging), so memory holds one batch whatever the file's size, and move into the
+    catalog in one transaction at the end. The stream's reader notes what is wrong in
+    `problems`; once it holds any, nothing more is staged, the rest is still read (every
+    problem is reported at once), and CatalogFileError ends the import with the catalog
+    untouched. A dry run does everything, the move included, and rolls it back.
+    `keep_ids` gathers the updated images' ids in the result (memory grows with them).
     """
     now = now or timezone.now()
-    rows = [
-        entry.image_fields(now=now) | columns_from_properties(entry.properties) for entry in entries
-    ]
-    existing = _existing_ids([row["id"] for row in rows])
-    result = ImportResult(created=len(rows) - len(existing), updated_ids=existing)
-    if dry_run:
-        return result
-
-    with transaction.atomic():
-        counted_before = tally.rows(list(existing))
-        counted_after = []
-        new_images: list[Image] = []
-        old_images: list[Image] = []
-        properties: list[ImageProperty] = []
-        members: list[ImageMember] = []
-        for entry, row in zip(progress or entries, rows, strict=True):
-            image = Image(**row)
-            (old_images if image.pk in existing else new_images).append(image)
-            counted_after.append(
-                tally.row_of(image, properties=entry.properties, has_members=bool(entry.members))
-            )
-            properties += [
-                ImageProperty(image=image, key=key, value=value)
-                for key, value in entry.properties.items()
-            ]
-            members += [ImageMember(image=image, **member.model_dump()) for member in entry.members]
-        old_ids = [image.pk for image in old_images]
-        for start in range(0, len(old_ids), ROWS_PER_STATEMENT):
-            chunk = old_ids[start : start + ROWS_PER_STATEMENT]
-            ImageProperty.objects.filter(image_id__in=chunk).delete()
-            ImageMember.objects.filter(image_id__in=chunk).delete()
-            Image.objects.filter(pk__in=chunk).update(version=F("version") + 1)
-        if old_images:
-            columns = [field for field in rows[0] if field != "id"]
-            Image.objects.bulk_update(old_images, columns, batch_size=ROWS_PER_STATEMENT)
-        Image.objects.bulk_create(new_images, batch_size=ROWS_PER_STATEMENT)
-        ImageProperty.objects.bulk_create(properties, batch_size=ROWS_PER_STATEMENT)
-        ImageMember.objects.bulk_create(members, batch_size=ROWS_PER_STATEMENT)
-        tally.record(before=counted_before, after=counted_after)
+    result = ImportResult()
+    change: Counter[tuple[str, str]] = Counter()
+    with Staging() as staging:
+        with closing(_batches(entries)) as batches:
+            for batch in batches:
+                if problems:
+                    continue
+                images = [
+                    SeededImage(
+                        _import_row(entry, now),
+                        entry.properties,
+                        [MemberRow(**member.model_dump()) for member in entry.members],
+                    )
+                    for entry in batch
+                ]
+                staging.write(images)
+                change.update(tally.change(after=[_counted(image) for image in images]))
+        if problems:
+            raise CatalogFileError(problems.report())
+        with transaction.atomic():
+            for ids in staging.existing_ids():
+                result.updated += len(ids)
+                if keep_ids:
+                    result.updated_ids.update(uuid.UUID(str(pk)) for pk in ids)
+                change.update(tally.change(before=tally.rows(ids)))
+            result.created = staging.count() - result.updated
+            staging.move()
+            tally.add(change)
+            if dry_run:
+                transaction.set_rollback(True)
     return result
+
+
+def _batches(items: Iterable) -> Generator[list, None, None]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, bulk_load.BATCH)):
+        yield batch
+
+
+def _import_row(entry: CatalogEntry, now: datetime) -> ImageRow:
+    """An entry as the bulk writers take an image (the id as 32 hex digits, as generated)."""
+    fields = entry.image_fields(now=now) | columns_from_properties(entry.properties)
+    return ImageRow(**fields | {"id": fields["id"].hex}, version=1)
+
+
+def _counted(image: SeededImage) -> dict:
+    return tally.row_of(image.image, properties=image.properties, has_members=bool(image.members))

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.apps import apps as installed_apps
 from django.db import transaction
@@ -83,8 +84,9 @@ def rows(ids: Sequence) -> list[dict]:
     return found
 
 
-def row_of(image: Image, *, properties: Mapping[str, str], has_members: bool) -> dict:
-    """The counted values of an image about to be written with these properties."""
+def row_of(image: Image | Any, *, properties: Mapping[str, str], has_members: bool) -> dict:
+    """The counted values of an image about to be written with these properties (an Image,
+    or any object with its counted fields: a bulk writer's row)."""
     return {
         **{name: getattr(image, name) for name in FIELDS},
         "os_type": properties.get(OS_TYPE_KEY),
@@ -108,17 +110,24 @@ def row_after(
     return after
 
 
+def change(*, before: Iterable[Mapping] = (), after: Iterable[Mapping] = ()) -> Counter:
+    """What counting the images of `after` instead of those of `before` adds to each count."""
+    difference: Counter[tuple] = Counter()
+    for row in after:
+        difference.update(keys(row))
+    for row in before:
+        difference.subtract(keys(row))
+    return difference
+
+
 def record(*, before: Iterable[Mapping] = (), after: Iterable[Mapping] = ()) -> None:
     """Count the images of `after` instead of the same images as they were in `before`."""
-    change: Counter[tuple] = Counter()
-    for row in after:
-        change.update(keys(row))
-    for row in before:
-        change.subtract(keys(row))
-    _add({key: amount for key, amount in change.items() if amount})
+    add(change(before=before, after=after))
 
 
-def _add(change: Mapping[tuple[str, str], int]) -> None:
+def add(difference: Mapping[tuple[str, str], int]) -> None:
+    """Add these amounts to the counts (a write's `change`, or the sum of several)."""
+    change = {key: amount for key, amount in difference.items() if amount}
     if not change:
         return
     # Rows for values counted for the first time; the UPDATE below then adds to every row.

@@ -22,7 +22,8 @@ A second table holds the worst cases a client may send (the most property filter
 every filter at once, the last page of every sort order, 128 KB values, ...): their planning
 and execution time (EXPLAIN ANALYZE) and their latency and status through the server, which
 runs with the production statement_timeout. A block of docs/benchmarks.md between
-`<!-- soak -->` and `<!-- /soak -->` belongs to scripts/soak.py and is kept as it is.
+`<!-- soak -->` and `<!-- /soak -->` belongs to scripts/soak.py, and the one between
+`<!-- import -->` and `<!-- /import -->` to scripts/benchmark_import.py: both are kept as they are.
 """
 
 import argparse
@@ -41,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from report_blocks import kept_blocks
 from serverprocess import ServerProcess
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +55,6 @@ SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 ROWS_FILTERED = re.compile(r"Rows Removed by Filter: (\d+)")
 EXECUTION_TIME = re.compile(r"Execution Time: ([\d.]+) ms")
 PLANNING_TIME = re.compile(r"Planning Time: ([\d.]+) ms")
-SOAK_BLOCK = re.compile(r"<!-- soak -->.*?<!-- /soak -->", re.S)
 SORT_KEYS = (
     "name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at",
 )  # fmt: skip
@@ -524,8 +525,7 @@ def main():
         output = Path(args.output)
         output.parent.mkdir(parents=True, exist_ok=True)
         previous = output.read_text(encoding="utf-8") if output.exists() else ""
-        soak = SOAK_BLOCK.search(previous)
-        text = report(results, worst, facts, soak.group(0) if soak else None)
+        text = report(results, worst, facts, kept_blocks(previous))
         output.write_text(text, encoding="utf-8")
         print(f"wrote {args.output}")
 
@@ -758,7 +758,7 @@ def reproduce(args) -> str:
     return shlex.join(command)
 
 
-def report(results: list[Case], worst: list[Case], facts: dict, soak: str | None) -> str:
+def report(results: list[Case], worst: list[Case], facts: dict, kept: list[str]) -> str:
     args, box = facts["args"], facts["machine"]
     seeded = f", seeded in {facts['seed_seconds']:.0f} s" if facts["seed_seconds"] else ""
     workers = f", {args.workers} workers" if args.workers else ", one worker per core"
@@ -818,7 +818,7 @@ def report(results: list[Case], worst: list[Case], facts: dict, soak: str | None
     lines += [
         "",
         *worst_report(worst, args),
-        *([soak, ""] if soak else []),
+        *(line for block in kept for line in (block, "")),
         "## Plans",
         "",
         "EXPLAIN (ANALYZE, BUFFERS) of each request's main (slowest) query, then of its other "

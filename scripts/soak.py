@@ -30,11 +30,12 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from report_blocks import markers, write_block
 from serverprocess import ServerProcess
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPORT = PROJECT_ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- soak -->", "<!-- /soak -->"
+BEGIN, END = markers("soak")
 DETAIL = "/v1.1/images/detail"
 TOKEN = f"soak{secrets.token_urlsafe(24)}"
 # Kinds of request and how often each is drawn; the hostile ones are the last three. The
@@ -281,17 +282,6 @@ def mib(sizes: list[int]) -> str:
     return ", ".join(f"{size / 2**20:.0f} MiB" for size in sizes) or "unknown"
 
 
-def write_report(path: Path, block: str) -> None:
-    text = path.read_text() if path.exists() else ""
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + block + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text)
-
-
 def load_average() -> float:
     return os.getloadavg()[0]
 
@@ -329,7 +319,7 @@ def main() -> None:
     block = summary(results, deadline, rss_before, rss_after, facts)
     print(block)
     if args.output != "-":
-        write_report(Path(args.output), block)
+        write_block(Path(args.output), "soak", block)
         print(f"written to {args.output}")
 
 

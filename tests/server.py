@@ -46,18 +46,19 @@ def free_port() -> int:
 
 
 class ServerDatabase:
-    """A database for server subprocesses: created empty, migrated by the first server."""
+    """A database for subprocesses (servers, commands): created empty, migrated by the first
+    server. On PostgreSQL its name ends in `suffix`, so that several can live side by side."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, suffix: str = "server"):
         configured = os.environ.get("DATABASE_URL", "")
         if configured.startswith(("postgres://", "postgresql://")):
             parts = urlsplit(configured)
-            self.name = f"test_{parts.path.lstrip('/')}_server"
+            self.name = f"test_{parts.path.lstrip('/')}_{suffix}"
             self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
             self.admin_url = urlunsplit(parts._replace(path="/postgres"))
         else:
             self.name = None
-            self.url = f"sqlite:///{directory / 'catalog.sqlite3'}"
+            self.url = f"sqlite:///{directory / f'{suffix}.sqlite3'}"
 
     def create(self) -> None:
         self.drop()

@@ -100,7 +100,7 @@ def import_entries(request, entries, filename: str):
     ]
     content_type_id = ContentType.objects.get_for_model(Image).pk
     with transaction.atomic():
-        result = images_import(entries=entries)
+        result = images_import(entries=entries, keep_ids=True)
         existing = result.updated_ids
         logs = [
             LogEntry(

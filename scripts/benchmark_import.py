@@ -1,0 +1,271 @@
+"""Time and peak memory of import_images on SQLite and PostgreSQL (not a test).
+
+    python scripts/benchmark_import.py [--counts 100000 1000000]
+        [--database-url postgres://postgres@127.0.0.1:5432/catalog_bench_import]
+
+For each count it generates a catalog file of seeded images (as seed_images makes them), then,
+on each database, into an empty migrated catalog and in a process of its own, measures:
+
+* `seed_images --count N`: the same images written by the bulk loader with no file to read,
+  the floor that the import is compared with;
+* `import_images --dry-run FILE`: reading and checking the file, and asking which ids exist;
+* `import_images FILE`: the import as it ships, in one transaction;
+* the same import through staging tables: every batch loaded into temporary tables first,
+  then moved into the catalog by one INSERT ... SELECT per table in a short transaction at
+  the end, the other way to keep an import all or nothing.
+
+Wall time and peak resident memory (the kernel's, from wait4) of each, written into
+docs/benchmarks.md between `<!-- import -->` and `<!-- /import -->`. The PostgreSQL database
+named by --database-url is dropped and created for each run; SQLite files are temporary.
+"""
+
+import argparse
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from report_blocks import markers, write_block
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REPORT = PROJECT_ROOT / "docs" / "benchmarks.md"
+BEGIN, END = markers("import")
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+
+
+def run_measured(command: list[str], env: dict) -> Run:
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    # Only errors reach stderr (no terminal, no progress bar), so waiting first cannot block.
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    error = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{shlex.join(command)} failed:\n{error}")
+    return Run(seconds, usage.ru_maxrss / 1024)
+
+
+class Database:
+    """An empty catalog to import into: a temporary SQLite file, or a PostgreSQL database
+    dropped and created again."""
+
+    def __init__(self, vendor: str, url: str | None, directory: Path):
+        self.vendor = vendor
+        self.url = url if vendor == "postgresql" else f"sqlite:///{directory / 'import.sqlite3'}"
+        self.directory = directory
+
+    def fresh(self) -> dict:
+        if self.vendor == "postgresql":
+            parts = urlsplit(self.url)
+            name = parts.path.lstrip("/")
+            admin = urlunsplit(parts._replace(path="/postgres"))
+            import psycopg2
+
+            connection = psycopg2.connect(admin)
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                cursor.execute(f'CREATE DATABASE "{name}"')
+            connection.close()
+        else:
+            for leftover in self.directory.glob("import.sqlite3*"):
+                leftover.unlink()
+        env = {**os.environ, "DATABASE_URL": self.url}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        run_measured([sys.executable, "manage.py", "migrate", "--verbosity", "0"], env)
+        return env
+
+
+def generate(path: Path, count: int) -> None:
+    sys.path.insert(0, str(PROJECT_ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imsproject.settings")
+    import django
+
+    django.setup()
+    from catalog.catalog_file import entry_for_seeded, write_catalog
+    from catalog.seeding import SeedOptions, generate_images
+
+    with path.open("w", encoding="utf-8") as stream:
+        write_catalog(
+            generate_images(SeedOptions(count=count, seed=1)), stream.write, entry_for_seeded
+        )
+
+
+def staging_import(path: str) -> None:
+    """The import through staging tables (run in a process of its own by --staging)."""
+    sys.path.insert(0, str(PROJECT_ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imsproject.settings")
+    import django
+
+    django.setup()
+    from collections import Counter
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from catalog import bulk_load, tally
+    from catalog.catalog_file import Problems, read_entries
+    from catalog.models import Image, ImageMember, ImageProperty
+    from catalog.seeding import MemberRow, SeededImage
+    from catalog.services import _batches, _import_row
+
+    quote = connection.ops.quote_name
+    staging = {
+        Image: "staging_image",
+        ImageProperty: "staging_property",
+        ImageMember: "staging_member",
+    }
+    with connection.cursor() as cursor:
+        for model, name in staging.items():
+            table = quote(model._meta.db_table)
+            if connection.vendor == "postgresql":
+                # No index, key or constraint: the fastest table to load.
+                cursor.execute(
+                    f"CREATE TEMP TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY)"
+                )
+            else:
+                cursor.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {table} WHERE 0")
+    writer = bulk_load.writer()
+    for attribute, model in (
+        ("images", Image),
+        ("properties", ImageProperty),
+        ("members", ImageMember),
+    ):
+        statement = getattr(writer, attribute)
+        setattr(writer, attribute, statement.replace(quote(model._meta.db_table), staging[model]))
+    problems, change, now = Problems(), Counter(), timezone.now()
+    with open(path, "rb") as stream:
+        for batch in _batches(read_entries(stream, problems)):
+            images = [
+                SeededImage(
+                    _import_row(entry, now),
+                    entry.properties,
+                    [MemberRow(**member.model_dump()) for member in entry.members],
+                )
+                for entry in batch
+            ]
+            writer.write(writer.encode(images))
+            change.update(
+                tally.change(
+                    after=[
+                        tally.row_of(i.image, properties=i.properties, has_members=bool(i.members))
+                        for i in images
+                    ]
+                )
+            )
+    if problems:
+        raise SystemExit(problems.lines[0])
+    image_table = quote(Image._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {image_table} SELECT s.* FROM staging_image s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {image_table} i WHERE i.id = s.id)"
+        )
+        for model, columns in (
+            (ImageProperty, "image_id, key, value"),
+            (ImageMember, "image_id, member_id, can_share, status"),
+        ):
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+                f"SELECT {columns} FROM {staging[model]}"
+            )
+        tally.add(change)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/catalog_bench_import",
+        help="A PostgreSQL database this script may drop and create.",
+    )
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--output", default=str(REPORT), help="Report file; - prints only.")
+    parser.add_argument("--staging", metavar="FILE", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.staging:
+        staging_import(args.staging)
+        return
+
+    rows = []
+    python = sys.executable
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+        for count in args.counts:
+            path = directory / f"catalog-{count}.json"
+            generate(path, count)
+            size_mb = path.stat().st_size / 1e6
+            for vendor in args.databases:
+                database = Database(vendor, args.database_url, directory)
+                manage = [python, "manage.py"]
+                cases = {
+                    "seed_images (floor)": [*manage, "seed_images", "--count", str(count)],
+                    "import_images --dry-run": [*manage, "import_images", "--dry-run", str(path)],
+                    "import_images": [*manage, "import_images", str(path)],
+                    "staging tables": [python, __file__, "--staging", str(path)],
+                }
+                floor = None
+                for label, command in cases.items():
+                    env = database.fresh()
+                    run = run_measured(command, env)
+                    floor = floor or run.seconds
+                    rows.append((count, size_mb, vendor, label, run, run.seconds / floor))
+                    print(
+                        f"{count:>9,} {vendor:<10} {label:<24} {run.seconds:8.1f} s "
+                        f"{run.peak_mb:7.0f} MB {run.seconds / floor:5.2f}x",
+                        flush=True,
+                    )
+    if args.output != "-":
+        write_block(Path(args.output), "import", report(rows, args))
+        print(f"wrote {args.output}")
+
+
+def report(rows, args) -> str:
+    uname = platform.uname()
+    lines = [
+        BEGIN,
+        "## Importing catalog files",
+        "",
+        "Written by `scripts/benchmark_import.py`; run it again to refresh this section.",
+        "",
+        f"* Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {uname.system} {uname.machine}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        f"* Command: `{shlex.join(['python', 'scripts/benchmark_import.py', *sys.argv[1:]])}`",
+        "* Each row is one process of its own into an empty, migrated catalog: wall time, and "
+        "peak resident memory as the kernel counted it (wait4). The ratio is against "
+        "`seed_images` of the same count on the same database, which writes the same rows "
+        "with the bulk loader and reads no file.",
+        "",
+        "| Images | File | Database | Run | Time | Peak RSS | Ratio |",
+        "|---:|---:|---|---|---:|---:|---:|",
+    ]
+    for count, size_mb, vendor, label, run, ratio in rows:
+        lines.append(
+            f"| {count:,} | {size_mb:,.0f} MB | {vendor} | {label} | {run.seconds:,.1f} s "
+            f"| {run.peak_mb:,.0f} MB | {ratio:.2f}x |"
+        )
+    lines += ["", END, ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
