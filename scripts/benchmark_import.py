@@ -9,10 +9,10 @@ on each database, into an empty migrated catalog and in a process of its own, me
 * `seed_images --count N`: the same images written by the bulk loader with no file to read,
   the floor that the import is compared with;
 * `import_images --dry-run FILE`: reading and checking the file, and asking which ids exist;
-* `import_images FILE`: the import as it ships, in one transaction;
-* the same import through staging tables: every batch loaded into temporary tables first,
-  then moved into the catalog by one INSERT ... SELECT per table in a short transaction at
-  the end, the other way to keep an import all or nothing.
+* `import_images FILE`: the import as it ships, each batch loaded into staging tables, then
+  moved into the catalog by one statement per table in one transaction at the end;
+* the other way to keep an import all or nothing: each batch written straight into the
+  catalog's tables, inside one transaction that lasts the whole import.
 
 Wall time and peak resident memory (the kernel's, from wait4) of each, written into
 docs/benchmarks.md between `<!-- import -->` and `<!-- /import -->`. The PostgreSQL database
@@ -109,8 +109,10 @@ def generate(path: Path, count: int) -> None:
         )
 
 
-def staging_import(path: str) -> None:
-    """The import through staging tables (run in a process of its own by --staging)."""
+def one_transaction_import(path: str) -> None:
+    """The other way, run in a process of its own by --one-transaction: every batch written
+    straight into the catalog's tables inside one transaction (new images only: the catalog
+    it is measured on is empty, though each batch still asks which of its ids exist)."""
     sys.path.insert(0, str(PROJECT_ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imsproject.settings")
     import django
@@ -118,41 +120,18 @@ def staging_import(path: str) -> None:
     django.setup()
     from collections import Counter
 
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.utils import timezone
 
     from catalog import bulk_load, tally
     from catalog.catalog_file import Problems, read_entries
-    from catalog.models import Image, ImageMember, ImageProperty
+    from catalog.models import Image
     from catalog.seeding import MemberRow, SeededImage
-    from catalog.services import _batches, _import_row
+    from catalog.services import _batches, _counted, _import_row
 
-    quote = connection.ops.quote_name
-    staging = {
-        Image: "staging_image",
-        ImageProperty: "staging_property",
-        ImageMember: "staging_member",
-    }
-    with connection.cursor() as cursor:
-        for model, name in staging.items():
-            table = quote(model._meta.db_table)
-            if connection.vendor == "postgresql":
-                # No index, key or constraint: the fastest table to load.
-                cursor.execute(
-                    f"CREATE TEMP TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY)"
-                )
-            else:
-                cursor.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {table} WHERE 0")
-    writer = bulk_load.writer()
-    for attribute, model in (
-        ("images", Image),
-        ("properties", ImageProperty),
-        ("members", ImageMember),
-    ):
-        statement = getattr(writer, attribute)
-        setattr(writer, attribute, statement.replace(quote(model._meta.db_table), staging[model]))
     problems, change, now = Problems(), Counter(), timezone.now()
-    with open(path, "rb") as stream:
+    with transaction.atomic(), open(path, "rb") as stream:
+        writer = bulk_load.writer()
         for batch in _batches(read_entries(stream, problems)):
             images = [
                 SeededImage(
@@ -162,32 +141,33 @@ def staging_import(path: str) -> None:
                 )
                 for entry in batch
             ]
+            ids = [image.image.id for image in images]
+            for start in range(0, len(ids), 500):
+                if Image.objects.filter(pk__in=ids[start : start + 500]).exists():
+                    raise SystemExit("the catalog is not empty")
             writer.write(writer.encode(images))
-            change.update(
-                tally.change(
-                    after=[
-                        tally.row_of(i.image, properties=i.properties, has_members=bool(i.members))
-                        for i in images
-                    ]
-                )
-            )
-    if problems:
-        raise SystemExit(problems.lines[0])
-    image_table = quote(Image._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {image_table} SELECT s.* FROM staging_image s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {image_table} i WHERE i.id = s.id)"
-        )
-        for model, columns in (
-            (ImageProperty, "image_id, key, value"),
-            (ImageMember, "image_id, member_id, can_share, status"),
-        ):
-            cursor.execute(
-                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
-                f"SELECT {columns} FROM {staging[model]}"
-            )
+            change.update(tally.change(after=[_counted(image) for image in images]))
+        if problems:
+            raise SystemExit(problems.lines[0])
         tally.add(change)
+
+
+def images_in(database_url: str) -> int:
+    """How many images a run left in the catalog: each must have imported the whole file."""
+    if database_url.startswith("sqlite:///"):
+        import sqlite3
+
+        connection = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    else:
+        import psycopg2
+
+        connection = psycopg2.connect(database_url)
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT COUNT(*) FROM catalog_image")
+        return cursor.fetchone()[0]
+    finally:
+        connection.close()
 
 
 def main() -> None:
@@ -200,10 +180,10 @@ def main() -> None:
     )
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--output", default=str(REPORT), help="Report file; - prints only.")
-    parser.add_argument("--staging", metavar="FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--one-transaction", metavar="FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.staging:
-        staging_import(args.staging)
+    if args.one_transaction:
+        one_transaction_import(args.one_transaction)
         return
 
     rows = []
@@ -220,17 +200,20 @@ def main() -> None:
                 cases = {
                     "seed_images (floor)": [*manage, "seed_images", "--count", str(count)],
                     "import_images --dry-run": [*manage, "import_images", "--dry-run", str(path)],
-                    "import_images": [*manage, "import_images", str(path)],
-                    "staging tables": [python, __file__, "--staging", str(path)],
+                    "import_images (staging tables)": [*manage, "import_images", str(path)],
+                    "one transaction": [python, __file__, "--one-transaction", str(path)],
                 }
                 floor = None
                 for label, command in cases.items():
                     env = database.fresh()
                     run = run_measured(command, env)
+                    expected = 0 if "--dry-run" in command else count
+                    if images_in(env["DATABASE_URL"]) != expected:
+                        raise SystemExit(f"{label} left the wrong number of images")
                     floor = floor or run.seconds
                     rows.append((count, size_mb, vendor, label, run, run.seconds / floor))
                     print(
-                        f"{count:>9,} {vendor:<10} {label:<24} {run.seconds:8.1f} s "
+                        f"{count:>9,} {vendor:<10} {label:<32} {run.seconds:8.1f} s "
                         f"{run.peak_mb:7.0f} MB {run.seconds / floor:5.2f}x",
                         flush=True,
                     )

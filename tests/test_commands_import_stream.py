@@ -190,6 +190,7 @@ def test_a_large_file_imports_within_a_flat_memory_limit(generated_catalog, tmp_
         out, err = command.communicate()
         assert os.waitstatus_to_exitcode(status) == 0, err.decode()
         assert f"created {LARGE_FILE_IMAGES} and updated 0 images".encode() in out
+        print(f"peak RSS {usage.ru_maxrss / 1024:.0f} MB")
         assert usage.ru_maxrss / 1024 < PEAK_MEMORY_LIMIT_MB
     finally:
         target.drop()

@@ -53,10 +53,10 @@ def entry(n=1, **fields):
     }
 
 
-def import_file(tmp_path, images):
+def import_file(tmp_path, images, stderr=None):
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps({"images": images}), encoding="utf-8")
-    call_command("import_images", str(path), stdout=io.StringIO())
+    call_command("import_images", str(path), stdout=io.StringIO(), stderr=stderr or io.StringIO())
 
 
 @pytest.mark.parametrize(
@@ -72,21 +72,28 @@ def import_file(tmp_path, images):
     ],
 )
 def test_the_import_refuses_a_control_character_naming_the_field(tmp_path, bad, field):
+    report = io.StringIO()
     with pytest.raises(CommandError) as error:
-        import_file(tmp_path, [entry(1), entry(2, **bad)])
-    message = str(error.value)
+        import_file(tmp_path, [entry(1), entry(2, **bad)], stderr=report)
+    (line,) = report.getvalue().splitlines()
     assert (
         f"catalog.json: entry 2 (id 00000000-0000-4000-8000-000000000002): {field}: "
         "contains the control character U+00"
-    ) in message
-    assert message.isprintable()  # one line, nothing a terminal would act on
+    ) in line
+    assert line.isprintable()  # one line, nothing a terminal would act on
+    assert str(error.value).endswith(": 1 problem in 1 entry; nothing was imported")
     assert not Image.objects.exists()
 
 
 def test_the_import_escapes_a_control_character_in_the_id_it_names(tmp_path):
-    with pytest.raises(CommandError) as error:
-        import_file(tmp_path, [{"id": f"x{ESC}[2J", "name": f"a{ESC}"}])
-    assert "catalog.json: entry 1 (id 'x\\x1b[2J'): " in str(error.value)
+    report = io.StringIO()
+    with pytest.raises(CommandError):
+        import_file(tmp_path, [{"id": f"x{ESC}[2J", "name": f"a{ESC}"}], stderr=report)
+    lines = report.getvalue().splitlines()
+    assert len(lines) == 2  # the id and the name
+    for line in lines:
+        assert "catalog.json: entry 1 (id 'x\\x1b[2J'): " in line
+        assert line.isprintable()
 
 
 def test_the_import_keeps_tabs_and_line_breaks(tmp_path):
