@@ -8,13 +8,13 @@ on each database, into an empty migrated catalog and in a process of its own, me
 
 * `seed_images --count N`: the same images written by the bulk loader with no file to read,
   the floor that the import is compared with;
-* `import_images --dry-run FILE`: reading and checking the file, and asking which ids exist;
+* `import_images --dry-run FILE` (on the smallest file only): all of the import, rolled back;
 * `import_images FILE`: the import as it ships, each batch loaded into staging tables, then
   moved into the catalog by one statement per table in one transaction at the end;
 * the other way to keep an import all or nothing: each batch written straight into the
   catalog's tables, inside one transaction that lasts the whole import.
 
-Wall time and peak resident memory (the kernel's, from wait4) of each, written into
+Wall time and peak resident memory (the kernel's, through scripts/peak_rss.py) of each, written into
 docs/benchmarks.md between `<!-- import -->` and `<!-- /import -->`. The PostgreSQL database
 named by --database-url is dropped and created for each run; SQLite files are temporary.
 """
@@ -46,21 +46,22 @@ class Run:
 
 
 def run_measured(command: list[str], env: dict) -> Run:
+    """Run a command to its end: its wall time and its own peak RSS (scripts/peak_rss.py)."""
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command,
+    completed = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "scripts" / "peak_rss.py"), *command],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        text=True,
+        check=False,
     )
-    # Only errors reach stderr (no terminal, no progress bar), so waiting first cannot block.
-    _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
-    error = process.stderr.read().decode() if process.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{shlex.join(command)} failed:\n{error}")
-    return Run(seconds, usage.ru_maxrss / 1024)
+    if completed.returncode != 0:
+        raise SystemExit(f"{shlex.join(command)} failed:\n{completed.stderr}")
+    peak_kib = int(completed.stderr.strip().splitlines()[-1].removeprefix("peak_rss_kib="))
+    return Run(seconds, peak_kib / 1024)
 
 
 class Database:
@@ -203,6 +204,9 @@ def main() -> None:
                     "import_images (staging tables)": [*manage, "import_images", str(path)],
                     "one transaction": [python, __file__, "--one-transaction", str(path)],
                 }
+                if count > min(args.counts):
+                    # As long as the import itself; measured on the smallest file only.
+                    del cases["import_images --dry-run"]
                 floor = None
                 for label, command in cases.items():
                     env = database.fresh()
@@ -217,9 +221,9 @@ def main() -> None:
                         f"{run.peak_mb:7.0f} MB {run.seconds / floor:5.2f}x",
                         flush=True,
                     )
-    if args.output != "-":
-        write_block(Path(args.output), "import", report(rows, args))
-        print(f"wrote {args.output}")
+                    # After every row, so that a run cut short still leaves what it measured.
+                    if args.output != "-":
+                        write_block(Path(args.output), "import", report(rows, args))
 
 
 def report(rows, args) -> str:
@@ -234,8 +238,8 @@ def report(rows, args) -> str:
         f"{os.cpu_count()} cores, Python {platform.python_version()}",
         f"* Command: `{shlex.join(['python', 'scripts/benchmark_import.py', *sys.argv[1:]])}`",
         "* Each row is one process of its own into an empty, migrated catalog: wall time, and "
-        "peak resident memory as the kernel counted it (wait4). The ratio is against "
-        "`seed_images` of the same count on the same database, which writes the same rows "
+        "peak resident memory as the kernel counted it (`scripts/peak_rss.py`). The ratio is "
+        "against `seed_images` of the same count on the same database, which writes the same rows "
         "with the bulk loader and reads no file.",
         "",
         "| Images | File | Database | Run | Time | Peak RSS | Ratio |",

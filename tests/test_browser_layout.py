@@ -243,8 +243,8 @@ def test_every_page_fits_the_screen(browser, staff, size, sidebar_open, tmp_path
         "entry 2 (id not-a-uuid): id: not a UUID: 'not-a-uuid'",
         "entry 2 (id not-a-uuid): size: Input should be greater than or equal to 0",
         "entry 2 (id not-a-uuid): is_public: Input should be a valid boolean",
-        "entry 3 (id none): checksum: String should match pattern '^[0-9a-f]{32}$'",
-        "entry 3 (id none): min_ram: Input should be greater than or equal to 0",
+        "entry 3 (no id): checksum: String should match pattern '^[0-9a-f]{32}$'",
+        "entry 3 (no id): min_ram: Input should be greater than or equal to 0",
     ]
     assert_fits(page, "the import preview")
     shot(page, "import-preview", size, sidebar_open)
