@@ -1,5 +1,6 @@
 """The bulk loader: generated images into the catalog's tables as fast as the database takes
-them (docs/operations.md#seed_images).
+them (docs/operations.md#seed_images). Its writers also load an import's staging tables
+(catalog.staging, docs/operations.md#import_images).
 
 It writes past catalog.services on purpose: the services build a model instance per image and
 per property, and a seeded catalog may hold a million images. Here the rows go out as COPY's

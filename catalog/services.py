@@ -1,5 +1,5 @@
 """The writes to images: every change to an image, its properties or its members goes
-through these functions, but one bulk path named below.
+through these functions, but the bulk paths named below.
 
 The admin, the management commands and the tests call them, so the rules that span rows
 (the Windows flag follows the properties, a write bumps the version, a protected image is
@@ -13,6 +13,9 @@ Writes that go elsewhere, on purpose:
   INSERTs and no model instance per row, for the sake of a million images; so is the deletion
   of the whole catalog before one (`--replace`). Its rows carry the same derived columns
   (models.columns_from_properties) and meet the same constraints.
+* An import (`images_import`) stages a file's rows with the same bulk writers and moves them
+  into the catalog with a few set-based statements (catalog.staging), one transaction for the
+  whole file; the rules it keeps are the same: derived columns, version bumps, the tally.
 * API tokens have their own module, catalog.tokens; the API's authentication notes a token's
   `last_used_at` itself, with one UPDATE on the request's path.
 * The admin records what it changed in Django's own history (LogEntry).

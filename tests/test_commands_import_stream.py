@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection
 
 from catalog import bulk_load, tally
 from catalog.catalog_file import PROBLEMS_SHOWN, entry_for_seeded, write_catalog
 from catalog.management import progress
 from catalog.models import Image, ImageMember, ImageProperty
 from catalog.seeding import SeedOptions, generate_images
+from catalog.staging import Staging
 
 from .server import ServerDatabase
 
@@ -200,3 +202,40 @@ def test_a_large_file_imports_within_a_flat_memory_limit(generated_catalog, tmp_
         assert peak_kib / 1024 < PEAK_MEMORY_LIMIT_MB
     finally:
         target.drop()
+
+
+def test_a_refusal_while_moving_the_rows_leaves_the_catalog_as_it_was(tmp_path, monkeypatch):
+    call_command("import_images", str(write(tmp_path, [entry(1)])), stdout=io.StringIO())
+    counted = tally.stored()
+    real_move = Staging.move
+
+    def move_then_fail(self):
+        real_move(self)  # every row is in the catalog's tables now, uncommitted
+        raise DatabaseError("deadlock detected")
+
+    monkeypatch.setattr(Staging, "move", move_then_fail)
+    images = [entry(1, name="renamed"), entry(2), entry(3)]
+    with pytest.raises(CommandError, match="the database refused the import: deadlock detected"):
+        call_command("import_images", str(write(tmp_path, images)), stdout=io.StringIO())
+    assert list(Image.objects.values_list("name", flat=True)) == ["image-1"]
+    assert tally.stored() == counted
+    assert not staged_tables()
+
+    monkeypatch.setattr(Staging, "move", real_move)
+    out = io.StringIO()
+    call_command("import_images", str(write(tmp_path, images)), stdout=out)
+    assert "created 2 and updated 1 images" in out.getvalue()
+    assert not staged_tables()
+
+
+def staged_tables() -> list[str]:
+    """The import's staging tables that this connection's session still holds."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT relname FROM pg_class WHERE relpersistence = 't' "
+                "AND relname LIKE 'catalog_import_%%'"
+            )
+        else:
+            cursor.execute("SELECT name FROM sqlite_temp_master WHERE name LIKE 'catalog_import_%'")
+        return [row[0] for row in cursor.fetchall()]
