@@ -15,7 +15,7 @@ import io
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from contextlib import closing, contextmanager, nullcontext
 from datetime import datetime
 from itertools import islice
@@ -39,19 +39,19 @@ def load_images(
     `into_empty` says the catalog's tables are empty (or just emptied), so PostgreSQL may
     build the indexes after the load; `written` is told how many images each batch wrote.
     """
-    writer_ = writer()
+    rows_writer = writer()
     # Into empty PostgreSQL tables, loading first and indexing after is several times faster
     # than keeping every index up to date row by row.
     indexing = (
         deferred_indexes() if into_empty and connection.vendor == "postgresql" else nullcontext()
     )
-    batches = (writer_.encode(batch) for batch in _batches(images))
+    encoded_batches = (rows_writer.encode(batch) for batch in batches(images))
     if connection.vendor == "postgresql":
         # Generating is Python's work and COPY is the server's: overlap them.
-        batches = in_background(batches)
-    with indexing, closing(batches):
-        for encoded in batches:
-            written(writer_.write(encoded))
+        encoded_batches = in_background(encoded_batches)
+    with indexing, closing(encoded_batches):
+        for encoded in encoded_batches:
+            written(rows_writer.write(encoded))
     if connection.vendor == "postgresql":
         # Fresh statistics, so the first queries on the new catalog get good plans.
         with connection.cursor() as cursor:
@@ -67,8 +67,10 @@ def writer(tables: "Tables | None" = None) -> "PostgresWriter | SqlWriter":
     return SqlWriter(tables)
 
 
-def _batches(rows):
-    while batch := list(islice(rows, BATCH)):
+def batches(rows: Iterable) -> Generator[list, None, None]:
+    """Lists of up to BATCH items of `rows` (any iterable), in order."""
+    iterator = iter(rows)
+    while batch := list(islice(iterator, BATCH)):
         yield batch
 
 
@@ -205,9 +207,6 @@ NULL = "\\N"  # COPY's text format spells NULL \N
 _COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
 
 
-_ESCAPES_KEPT = 100_000
-
-
 def _copy_text(value: str) -> str:
     for special, escaped in _COPY_ESCAPES:
         value = value.replace(special, escaped)
@@ -224,6 +223,10 @@ def _copy_value(value, spell=str) -> str:
 
 def _copy_bool(value: bool) -> str:
     return "t" if value else "f"
+
+
+# Distinct escaped values a PostgresWriter remembers; past that it starts again.
+_ESCAPES_KEPT = 100_000
 
 
 class PostgresWriter:

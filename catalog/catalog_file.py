@@ -30,7 +30,8 @@ from pydantic import (
     model_validator,
 )
 
-from .models import MAX_INT32, MAX_INT64, Image, ImageMember
+from .models import MAX_INT32, MAX_INT64, Image, ImageMember, columns_from_properties
+from .seeding import ImageRow, MemberRow, SeededImage
 from .timestamps import TimestampError, format_timestamp, parse_timestamp
 from .validators import control_character_problem
 from .vocabulary import CHECKSUM_PATTERN, LISTING_KEYS
@@ -147,6 +148,14 @@ class CatalogEntry(BaseModel):
         )
         return fields
 
+    def bulk_row(self, *, now: datetime) -> SeededImage:
+        """This entry as the bulk writers take an image (catalog.bulk_load): its columns, the
+        derived ones included, the id as 32 hex digits, a new image's version."""
+        fields = self.image_fields(now=now) | columns_from_properties(self.properties)
+        row = ImageRow(**fields | {"id": fields["id"].hex}, version=1)
+        members = [MemberRow(**member.model_dump()) for member in self.members]
+        return SeededImage(row, self.properties, members)
+
 
 def _shown(part: str) -> str:
     """A part of a field's path as the one-line message shows it: a property key that holds
@@ -174,44 +183,45 @@ def _entry_named(position: int, raw: Any) -> str:
     return f"entry {position} ({f'id {_shown(str(raw_id))}' if raw_id else 'no id'})"
 
 
+def _entry(image: Any, image_id: str, properties: dict, members: list[dict]) -> dict[str, Any]:
+    """A catalog file entry from anything with an image's fields (an Image, a seeded row)."""
+    entry = {
+        "id": image_id,
+        **{key: getattr(image, key) for key in LISTING_KEYS[1:13]},
+        "created_at": format_timestamp(image.created_at),
+        "updated_at": format_timestamp(image.updated_at),
+        "deleted": image.deleted,
+        "deleted_at": format_timestamp(image.deleted_at),
+        "properties": properties,
+    }
+    if members:
+        entry["members"] = members
+    return entry
+
+
 def entry_for_export(image: Image) -> dict[str, Any]:
     """One image as a catalog file entry: the listing's 18 keys plus `members`.
 
     Unlike the listing, a deleted image keeps its properties here, so that an export
     imported into an empty database gives the same catalog.
     """
-    entry = {
-        "id": str(image.id),
-        **{key: getattr(image, key) for key in LISTING_KEYS[1:13]},
-        "created_at": format_timestamp(image.created_at),
-        "updated_at": format_timestamp(image.updated_at),
-        "deleted": image.deleted,
-        "deleted_at": format_timestamp(image.deleted_at),
-        "properties": {prop.key: prop.value for prop in image.properties.all()},
-    }
-    members = [
-        {"member_id": m.member_id, "can_share": m.can_share, "status": m.status}
-        for m in image.members.all()
-    ]
-    if members:
-        entry["members"] = members
-    return entry
+    return _entry(
+        image,
+        str(image.id),
+        {prop.key: prop.value for prop in image.properties.all()},
+        [
+            {"member_id": m.member_id, "can_share": m.can_share, "status": m.status}
+            for m in image.members.all()
+        ],
+    )
 
 
-def entry_for_seeded(seeded: Any) -> dict[str, Any]:
-    """A generated image (catalog.seeding.SeededImage) as a catalog file entry: a realistic
-    file of any size, without a database, for tests and benchmarks of the import."""
+def entry_for_seeded(seeded: SeededImage) -> dict[str, Any]:
+    """A generated image as a catalog file entry: a realistic file of any size, without a
+    database, for tests and benchmarks of the import."""
     image = seeded.image
-    return {
-        "id": str(uuid.UUID(image.id)),
-        **{key: getattr(image, key) for key in LISTING_KEYS[1:13]},
-        "created_at": format_timestamp(image.created_at),
-        "updated_at": format_timestamp(image.updated_at),
-        "deleted": image.deleted,
-        "deleted_at": format_timestamp(image.deleted_at),
-        "properties": seeded.properties,
-        **({"members": [m._asdict() for m in seeded.members]} if seeded.members else {}),
-    }
+    members = [member._asdict() for member in seeded.members]
+    return _entry(image, str(uuid.UUID(image.id)), seeded.properties, members)
 
 
 def write_catalog(

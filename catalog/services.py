@@ -23,11 +23,10 @@ Writes that go elsewhere, on purpose:
 
 import uuid
 from collections import Counter
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -37,7 +36,6 @@ from . import bulk_load, tally
 from .catalog_file import CatalogEntry, CatalogFileError, Problems
 from .database import ROWS_PER_STATEMENT
 from .models import Image, ImageMember, ImageProperty, columns_from_properties
-from .seeding import ImageRow, MemberRow, SeededImage
 from .staging import Staging
 
 
@@ -274,21 +272,13 @@ def images_import(
     now = now or timezone.now()
     result = ImportResult()
     change: Counter[tuple[str, str]] = Counter()
-    with Staging() as staging:
-        with closing(_batches(entries)) as batches:
-            for batch in batches:
-                if problems:
-                    continue
-                images = [
-                    SeededImage(
-                        _import_row(entry, now),
-                        entry.properties,
-                        [MemberRow(**member.model_dump()) for member in entry.members],
-                    )
-                    for entry in batch
-                ]
-                staging.write(images)
-                change.update(tally.change(after=[_counted(image) for image in images]))
+    with Staging() as staging, closing(bulk_load.batches(entries)) as batches:
+        for batch in batches:
+            if problems:
+                continue
+            images = [entry.bulk_row(now=now) for entry in batch]
+            staging.write(images)
+            change.update(tally.change(after=[tally.bulk_row_of(image) for image in images]))
         if problems:
             raise CatalogFileError(problems.report())
         with transaction.atomic():
@@ -303,19 +293,3 @@ def images_import(
             if dry_run:
                 transaction.set_rollback(True)
     return result
-
-
-def _batches(items: Iterable) -> Generator[list, None, None]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, bulk_load.BATCH)):
-        yield batch
-
-
-def _import_row(entry: CatalogEntry, now: datetime) -> ImageRow:
-    """An entry as the bulk writers take an image (the id as 32 hex digits, as generated)."""
-    fields = entry.image_fields(now=now) | columns_from_properties(entry.properties)
-    return ImageRow(**fields | {"id": fields["id"].hex}, version=1)
-
-
-def _counted(image: SeededImage) -> dict:
-    return tally.row_of(image.image, properties=image.properties, has_members=bool(image.members))

@@ -37,10 +37,11 @@ class Staging:
         self.staged = bulk_load.Tables(*(f"{schema}.{quote(name)}" for name in names))
         self.catalog = bulk_load.catalog_tables()
         # PostgreSQL puts an index in its table's schema; SQLite names the schema on the index.
+        index, table = quote("catalog_import_image_id"), quote(names[0])
         self.index = (
-            f"INDEX ON {self.staged.images} (id)"
+            f"INDEX IF NOT EXISTS {index} ON {self.staged.images} (id)"
             if postgres
-            else f"INDEX temp.catalog_import_image_id ON {quote(names[0])} (id)"
+            else f"INDEX IF NOT EXISTS temp.{index} ON {table} (id)"
         )
         self.writer: bulk_load.PostgresWriter | bulk_load.SqlWriter | None = None
 

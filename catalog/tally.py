@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
 from functools import reduce
 from operator import or_
-from typing import Any
 
 from django.apps import apps as installed_apps
 from django.db import transaction
@@ -21,6 +20,7 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Valu
 from django.db.models.functions import TruncDate, TruncMonth
 
 from .models import Image, ImageMember, ImageProperty, ImageTally
+from .seeding import ImageRow, SeededImage
 
 STATUS = ImageTally.Dimension.STATUS.value
 VISIBILITY = ImageTally.Dimension.VISIBILITY.value
@@ -84,14 +84,18 @@ def rows(ids: Sequence) -> list[dict]:
     return found
 
 
-def row_of(image: Image | Any, *, properties: Mapping[str, str], has_members: bool) -> dict:
-    """The counted values of an image about to be written with these properties (an Image,
-    or any object with its counted fields: a bulk writer's row)."""
+def row_of(image: Image | ImageRow, *, properties: Mapping[str, str], has_members: bool) -> dict:
+    """The counted values of an image about to be written with these properties."""
     return {
         **{name: getattr(image, name) for name in FIELDS},
         "os_type": properties.get(OS_TYPE_KEY),
         "has_members": has_members,
     }
+
+
+def bulk_row_of(image: SeededImage) -> dict:
+    """The counted values of an image a bulk writer is about to write."""
+    return row_of(image.image, properties=image.properties, has_members=bool(image.members))
 
 
 def row_after(

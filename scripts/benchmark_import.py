@@ -127,27 +127,18 @@ def one_transaction_import(path: str) -> None:
     from catalog import bulk_load, tally
     from catalog.catalog_file import Problems, read_entries
     from catalog.models import Image
-    from catalog.seeding import MemberRow, SeededImage
-    from catalog.services import _batches, _counted, _import_row
 
     problems, change, now = Problems(), Counter(), timezone.now()
     with transaction.atomic(), open(path, "rb") as stream:
         writer = bulk_load.writer()
-        for batch in _batches(read_entries(stream, problems)):
-            images = [
-                SeededImage(
-                    _import_row(entry, now),
-                    entry.properties,
-                    [MemberRow(**member.model_dump()) for member in entry.members],
-                )
-                for entry in batch
-            ]
+        for batch in bulk_load.batches(read_entries(stream, problems)):
+            images = [entry.bulk_row(now=now) for entry in batch]
             ids = [image.image.id for image in images]
             for start in range(0, len(ids), 500):
                 if Image.objects.filter(pk__in=ids[start : start + 500]).exists():
                     raise SystemExit("the catalog is not empty")
             writer.write(writer.encode(images))
-            change.update(tally.change(after=[_counted(image) for image in images]))
+            change.update(tally.change(after=[tally.bulk_row_of(image) for image in images]))
         if problems:
             raise SystemExit(problems.lines[0])
         tally.add(change)

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection
 
-from catalog import bulk_load, tally
+from catalog import bulk_load, staging, tally
 from catalog.catalog_file import PROBLEMS_SHOWN, entry_for_seeded, write_catalog
 from catalog.management import progress
 from catalog.models import Image, ImageMember, ImageProperty
@@ -118,6 +118,8 @@ def test_a_file_broken_off_midway_writes_nothing(tmp_path, monkeypatch):
 
 def test_batches_write_new_and_replace_existing_images_and_keep_the_tally(tmp_path, monkeypatch):
     monkeypatch.setattr(bulk_load, "BATCH", 4)
+    # The existing ids are found a page at a time: two pages here, the last one short.
+    monkeypatch.setattr(staging, "_IDS_PER_QUERY", 2)
     first = [entry(n, members=[{"member_id": "project-x"}]) for n in range(1, 6)]
     call_command("import_images", str(write(tmp_path, first)), stdout=io.StringIO())
     second = [
@@ -239,3 +241,14 @@ def staged_tables() -> list[str]:
         else:
             cursor.execute("SELECT name FROM sqlite_temp_master WHERE name LIKE 'catalog_import_%'")
         return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the COPY writer is PostgreSQL's (SQLite INSERTs)"
+)
+def test_the_copy_writer_forgets_escaped_values_past_its_bound(monkeypatch):
+    monkeypatch.setattr(bulk_load, "_ESCAPES_KEPT", 3)
+    writer = bulk_load.PostgresWriter()
+    for n in range(10):
+        assert writer._escape(f"value\t{n}") == f"value\\t{n}"
+        assert len(writer.escaped) <= 4
